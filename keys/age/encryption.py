@@ -1,0 +1,124 @@
+"""Encrypting and decrypting whole age files between binary streams."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from .errors import HeaderError, NoIdentityMatchError
+from .header import Stanza, parse_header, seal_header, verify_mac
+from .primitives import hkdf_sha256
+from .recipients import FILE_KEY_SIZE, Identity, Recipient
+from .scrypt import ScryptRecipient
+from .stream import CHUNK_SIZE, StreamWriter, Writer, decrypt_stream, read_full
+
+NONCE_SIZE = 16
+
+
+class Source(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def _payload_key(file_key: bytes, nonce: bytes) -> bytes:
+    return hkdf_sha256(file_key, nonce, b"payload")
+
+
+class Encryptor:
+    """A writable age file: the header goes out at once, the payload as it is written.
+
+    ``patchable`` is passed to the STREAM writer (see ``StreamWriter.patch``).
+    """
+
+    def __init__(
+        self, dst: Writer, recipients: Sequence[Recipient], *, patchable: bool = False
+    ) -> None:
+        if not recipients:
+            raise ValueError("at least one recipient is needed")
+        if len(recipients) > 1 and any(isinstance(r, ScryptRecipient) for r in recipients):
+            raise ValueError("a passphrase (scrypt) recipient must be the only recipient")
+        file_key = secrets.token_bytes(FILE_KEY_SIZE)
+        stanzas = [stanza for r in recipients for stanza in r.wrap(file_key)]
+        nonce = secrets.token_bytes(NONCE_SIZE)
+        dst.write(seal_header(file_key, stanzas) + nonce)
+        self._stream = StreamWriter(_payload_key(file_key, nonce), dst, patchable=patchable)
+
+    def write(self, data: bytes) -> int:
+        return self._stream.write(data)
+
+    def patch(self, offset: int, data: bytes) -> None:
+        self._stream.patch(offset, data)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> Encryptor:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+
+
+def encrypt(src: Source, dst: Writer, recipients: Sequence[Recipient]) -> None:
+    """Encrypt everything readable from ``src`` to ``recipients``, in bounded memory."""
+    with Encryptor(dst, recipients) as enc:
+        while block := src.read(CHUNK_SIZE):
+            enc.write(block)
+
+
+def decrypt(src: Source, dst: Writer, identities: Sequence[Identity]) -> None:
+    """Decrypt ``src`` into ``dst``; only authenticated chunks are ever written.
+
+    Raises a ``DecryptError`` subclass that says which part failed.
+    """
+    header = parse_header(src)
+    if any(s.type == "scrypt" for s in header.stanzas) and len(header.stanzas) != 1:
+        raise HeaderError("a passphrase (scrypt) stanza must be the only one in the header")
+    file_key = _unwrap(header.stanzas, identities)
+    verify_mac(file_key, header)
+    nonce = read_full(src, NONCE_SIZE)
+    if len(nonce) != NONCE_SIZE:
+        raise HeaderError("the file ends before the payload nonce")
+    decrypt_stream(_payload_key(file_key, nonce), src, dst)
+
+
+def _unwrap(stanzas: Sequence[Stanza], identities: Sequence[Identity]) -> bytes:
+    for identity in identities:
+        file_key = identity.unwrap(stanzas)
+        if file_key is not None:
+            return file_key
+    raise NoIdentityMatchError(
+        "none of the given keys can open this file (it was encrypted to someone else, "
+        "or the passphrase is wrong)"
+    )
+
+
+@contextlib.contextmanager
+def _atomic_output(path: Path) -> Iterator[Writer]:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def decrypt_file(src: Source, path: str | os.PathLike[str], identities: Sequence[Identity]) -> None:
+    """Decrypt into the file at ``path``, all or nothing: on failure no plaintext is left."""
+    with _atomic_output(Path(path)) as out:
+        decrypt(src, out, identities)

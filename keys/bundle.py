@@ -1,0 +1,218 @@
+"""Bundles: how sealed items travel between the server and the offline reviewers.
+
+A bundle is one uncompressed tar: ``manifest.json``, its detached Ed25519 signature
+``manifest.sig``, then ``items/<id>.age`` in manifest order. The manifest names each item's
+source (an opaque id), reply recipient, day, kind, size and SHA-256, so the signature over the
+manifest covers every byte of every item. Writing streams (the destination may be a socket);
+reading never extracts a path from the archive, it only copies members the manifest names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tarfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .age.stream import Reader, Writer
+from .signing import SignatureError, SigningKey, VerifyKey
+
+FORMAT = "cairn-bundle"
+VERSION = 1
+MAX_MANIFEST_BYTES = 64 << 20
+_COPY_BLOCK = 1 << 20
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+class BundleError(ValueError):
+    """The bundle is malformed, unsigned, wrongly signed or does not match its manifest."""
+
+
+@dataclass(frozen=True)
+class BundleItem:
+    id: str
+    source: str
+    kind: str
+    day: str
+    size: int
+    sha256: str
+    reply_recipient: str = ""
+
+    @property
+    def member_name(self) -> str:
+        return f"items/{self.id}.age"
+
+
+def _manifest_bytes(kind: str, signer: VerifyKey, items: Sequence[BundleItem]) -> bytes:
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": kind,
+        "signer": str(signer),
+        "items": [asdict(item) for item in items],
+    }
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _tar_info(name: str, size: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mode = 0o600
+    return info
+
+
+def write_bundle(
+    dst: Writer,
+    signing_key: SigningKey,
+    items: Sequence[BundleItem],
+    open_item: Callable[[BundleItem], Reader],
+    kind: str = "tips",
+) -> None:
+    """Write a signed bundle of ``items``, streaming each item's ciphertext from ``open_item``."""
+    manifest = _manifest_bytes(kind, signing_key.verify_key, items)
+    signature = signing_key.sign(f"bundle/{kind}", manifest)
+    with tarfile.open(fileobj=dst, mode="w|", format=tarfile.USTAR_FORMAT) as tar:  # type: ignore[call-overload]
+        tar.addfile(_tar_info("manifest.json", len(manifest)), _BytesReader(manifest))
+        tar.addfile(_tar_info("manifest.sig", len(signature)), _BytesReader(signature))
+        for item in items:
+            tar.addfile(_tar_info(item.member_name, item.size), open_item(item))
+
+
+class _BytesReader:
+    def __init__(self, data: bytes) -> None:
+        self._data = memoryview(data)
+
+    def read(self, size: int = -1) -> bytes:
+        size = len(self._data) if size < 0 else size
+        chunk, self._data = self._data[:size], self._data[size:]
+        return bytes(chunk)
+
+
+def _parse_item(raw: object) -> BundleItem:
+    if not isinstance(raw, dict):
+        raise BundleError("the manifest lists an item that is not an object")
+    try:
+        item = BundleItem(**raw)
+    except TypeError:
+        raise BundleError("the manifest lists an item with unexpected fields") from None
+    if not (isinstance(item.id, str) and _ID.match(item.id)):
+        raise BundleError("the manifest lists an item with an invalid id")
+    if not (isinstance(item.source, str) and _ID.match(item.source)):
+        raise BundleError(f"item {item.id} has an invalid source id")
+    if not (isinstance(item.day, str) and _DAY.match(item.day)):
+        raise BundleError(f"item {item.id} has an invalid day")
+    if not isinstance(item.size, int) or item.size < 0:
+        raise BundleError(f"item {item.id} has an invalid size")
+    if not (isinstance(item.sha256, str) and re.fullmatch(r"[0-9a-f]{64}", item.sha256)):
+        raise BundleError(f"item {item.id} has an invalid SHA-256")
+    if not isinstance(item.kind, str) or not isinstance(item.reply_recipient, str):
+        raise BundleError(f"item {item.id} is malformed")
+    return item
+
+
+class Bundle:
+    """A bundle whose manifest signature has been verified; items are checked as they are read."""
+
+    def __init__(self, tar: tarfile.TarFile, kind: str, items: tuple[BundleItem, ...]) -> None:
+        self._tar = tar
+        self.kind = kind
+        self.items = items
+
+    def copy_item(self, item: BundleItem, dst: Writer) -> None:
+        """Copy one item's ciphertext to ``dst``; raises BundleError if its hash is wrong."""
+        member = self._tar.getmember(item.member_name)
+        src = self._tar.extractfile(member)
+        if src is None:
+            raise BundleError(f"{item.member_name} is not a regular file")
+        digest = hashlib.sha256()
+        while block := src.read(_COPY_BLOCK):
+            digest.update(block)
+            dst.write(block)
+        if digest.hexdigest() != item.sha256:
+            raise BundleError(f"item {item.id} does not match the SHA-256 in the manifest")
+
+    def verify_items(self) -> None:
+        """Check every item's hash without keeping anything."""
+        for item in self.items:
+            self.copy_item(item, _Discard())
+
+    def close(self) -> None:
+        self._tar.close()
+
+    def __enter__(self) -> Bundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Discard:
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+def _read_member(tar: tarfile.TarFile, name: str, limit: int) -> bytes:
+    try:
+        member = tar.getmember(name)
+    except KeyError:
+        raise BundleError(f"the bundle has no {name}") from None
+    if not member.isfile() or member.size > limit:
+        raise BundleError(f"the bundle's {name} is malformed")
+    src = tar.extractfile(member)
+    if src is None:
+        raise BundleError(f"the bundle's {name} is malformed")
+    return src.read()
+
+
+def _check_members(tar: tarfile.TarFile, items: Sequence[BundleItem]) -> None:
+    expected = {"manifest.json", "manifest.sig"} | {item.member_name for item in items}
+    members = tar.getmembers()
+    names = [m.name for m in members]
+    if len(names) != len(set(names)) or set(names) != expected:
+        raise BundleError("the bundle's contents do not match its manifest")
+    sizes = {item.member_name: item.size for item in items}
+    for member in members:
+        if not member.isfile():
+            raise BundleError(f"{member.name} is not a regular file")
+        if member.name in sizes and member.size != sizes[member.name]:
+            raise BundleError(f"{member.name} does not have the size the manifest says")
+
+
+def open_bundle(path: str | Path, signer: VerifyKey, kind: str = "tips") -> Bundle:
+    """Open a bundle file, verifying the manifest's signature by ``signer`` and its layout."""
+    try:
+        tar = tarfile.open(path, mode="r:")  # noqa: SIM115 -- the Bundle owns it and closes it
+    except (OSError, tarfile.TarError) as err:
+        raise BundleError(f"{path} is not a bundle ({err})") from None
+    try:
+        manifest_bytes = _read_member(tar, "manifest.json", MAX_MANIFEST_BYTES)
+        signature = _read_member(tar, "manifest.sig", 1024)
+        try:
+            signer.verify(f"bundle/{kind}", manifest_bytes, signature)
+        except SignatureError:
+            raise BundleError(
+                "the bundle's signature does not verify with the pinned server key; "
+                "it was modified or comes from another server"
+            ) from None
+        manifest = json.loads(manifest_bytes)
+        if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+            raise BundleError("unsupported bundle format or version")
+        if manifest.get("kind") != kind:
+            raise BundleError(f"this is not a bundle of {kind}")
+        items = tuple(_parse_item(raw) for raw in manifest.get("items", []))
+        if len({item.id for item in items}) != len(items):
+            raise BundleError("the manifest lists an item twice")
+        _check_members(tar, items)
+    except (tarfile.TarError, ValueError, AttributeError) as err:
+        tar.close()
+        if isinstance(err, BundleError):
+            raise
+        raise BundleError(f"{path} is not a valid bundle ({err})") from None
+    except BaseException:
+        tar.close()
+        raise
+    return Bundle(tar, kind, items)

@@ -1,0 +1,1 @@
+"""The offline review tool: import tips, record claims, judge independence, see corroboration."""
