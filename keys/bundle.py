@@ -1,10 +1,11 @@
 """Bundles: how sealed items travel between the server and the offline reviewers.
 
-A bundle is one uncompressed tar: ``manifest.json``, its detached Ed25519 signature
-``manifest.sig``, then ``items/<id>.age`` in manifest order. The manifest names each item's
-source (an opaque id), reply recipient, day, kind, size and SHA-256, so the signature over the
-manifest covers every byte of every item. Writing streams (the destination may be a socket);
-reading never extracts a path from the archive, it only copies members the manifest names.
+A bundle is one uncompressed tar: ``items/<id>.age`` for each item, then ``manifest.json`` and
+its detached Ed25519 signature ``manifest.sig``. The manifest names each item's source (an opaque
+id), reply recipient, day, kind, size and SHA-256, so the signature over the manifest covers every
+byte of every item. The manifest comes last so that a writer hashes each item while streaming it
+(the destination may be a socket) and never reads an item twice. Reading never extracts a path
+from the archive; it only copies members the manifest names.
 """
 
 from __future__ import annotations
@@ -32,19 +33,27 @@ class BundleError(ValueError):
     """The bundle is malformed, unsigned, wrongly signed or does not match its manifest."""
 
 
-@dataclass(frozen=True)
-class BundleItem:
+@dataclass(frozen=True, kw_only=True)
+class ItemInfo:
+    """What a writer knows of an item before streaming it."""
+
     id: str
     source: str
     kind: str
     day: str
     size: int
-    sha256: str
     reply_recipient: str = ""
 
     @property
     def member_name(self) -> str:
         return f"items/{self.id}.age"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BundleItem(ItemInfo):
+    """An item as the signed manifest lists it."""
+
+    sha256: str
 
 
 def _manifest_bytes(kind: str, signer: VerifyKey, items: Sequence[BundleItem]) -> bytes:
@@ -65,21 +74,37 @@ def _tar_info(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
+class _HashingReader:
+    def __init__(self, src: Reader) -> None:
+        self._src = src
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._src.read(size)
+        self.digest.update(data)
+        return data
+
+
 def write_bundle(
     dst: Writer,
     signing_key: SigningKey,
-    items: Sequence[BundleItem],
-    open_item: Callable[[BundleItem], Reader],
+    items: Sequence[ItemInfo],
+    open_item: Callable[[ItemInfo], Reader],
     kind: str = "tips",
-) -> None:
-    """Write a signed bundle of ``items``, streaming each item's ciphertext from ``open_item``."""
-    manifest = _manifest_bytes(kind, signing_key.verify_key, items)
-    signature = signing_key.sign(f"bundle/{kind}", manifest)
+) -> list[BundleItem]:
+    """Write a signed bundle, streaming each item from ``open_item``; returns the manifest."""
+    listed: list[BundleItem] = []
     with tarfile.open(fileobj=dst, mode="w|", format=tarfile.USTAR_FORMAT) as tar:  # type: ignore[call-overload]
+        for item in items:
+            src = _HashingReader(open_item(item))
+            tar.addfile(_tar_info(item.member_name, item.size), src)
+            fields = {k: v for k, v in asdict(item).items() if k != "sha256"}
+            listed.append(BundleItem(**fields, sha256=src.digest.hexdigest()))
+        manifest = _manifest_bytes(kind, signing_key.verify_key, listed)
+        signature = signing_key.sign(f"bundle/{kind}", manifest)
         tar.addfile(_tar_info("manifest.json", len(manifest)), _BytesReader(manifest))
         tar.addfile(_tar_info("manifest.sig", len(signature)), _BytesReader(signature))
-        for item in items:
-            tar.addfile(_tar_info(item.member_name, item.size), open_item(item))
+    return listed
 
 
 class _BytesReader:

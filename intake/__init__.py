@@ -1,0 +1,101 @@
+"""The intake server: source pages that seal every tip to the reviewers as it streams in."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from flask import Flask, Request, current_app
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import sessionmaker
+from werkzeug.exceptions import BadRequest
+
+from keys import age
+from keys.codename import KdfGate
+
+from .db import make_engine
+from .errors import register_error_pages
+from .headers import add_security_headers
+from .instance import Instance
+from .limits import init_limiter
+from .sessions import DatabaseSessionInterface
+from .store import Store
+
+SWEEP_INTERVAL = 600
+
+
+class IntakeRequest(Request):
+    """Small forms stay in memory; a file part anywhere but the submission form is refused,
+    so Werkzeug never spools an upload to a temporary file (I1)."""
+
+    max_form_memory_size = 64 * 1024
+    max_form_parts = 16
+
+    def _get_file_stream(self, *args: Any, **kwargs: Any) -> Any:
+        raise BadRequest("Files can only be sent with the submission form.")
+
+
+class IntakeFlask(Flask):
+    request_class = IntakeRequest
+
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+    ) -> None:
+        """Log the kind of failure only: a message or traceback could carry request content."""
+        kind = exc_info[0].__name__ if exc_info[0] else "unknown error"
+        self.logger.error("unhandled %s", kind)
+
+
+@dataclass
+class IntakeState:
+    instance: Instance
+    store: Store
+    recipients: list[age.X25519Recipient]
+    kdf: KdfGate
+    last_sweep: float = field(default=0.0)
+
+    def sweep_if_due(self) -> None:
+        if time.monotonic() - self.last_sweep > SWEEP_INTERVAL:
+            self.last_sweep = time.monotonic()
+            self.store.sweep(self.instance.config.unsubmitted_source_days)
+
+
+def state() -> IntakeState:
+    return current_app.extensions["cairn"]  # type: ignore[no-any-return]
+
+
+def create_app(instance: Instance, *, kdf: KdfGate | None = None) -> Flask:
+    """Build the app for an instance (see ``intake.instance.load_instance``)."""
+    from .source import source_pages, submit
+
+    config = instance.config
+    app = IntakeFlask(__name__)
+    app.config.update(
+        SECRET_KEY=instance.secret_key,
+        MAX_CONTENT_LENGTH=None,
+        WTF_CSRF_TIME_LIMIT=int(config.session_hours * 3600),
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    app.logger.setLevel(logging.WARNING)
+    sessions = sessionmaker(make_engine(instance.database_url), expire_on_commit=False)
+    store = Store(sessions)
+    app.extensions["cairn"] = IntakeState(
+        instance=instance,
+        store=store,
+        recipients=instance.recipients,
+        kdf=kdf or KdfGate(config.kdf_concurrency),
+    )
+    app.session_interface = DatabaseSessionInterface(
+        store, int(config.session_hours * 3600), secure=config.cookie_secure
+    )
+    CSRFProtect(app).exempt(submit)  # it checks its token itself, as the body streams in
+    app.register_blueprint(source_pages)
+    init_limiter(app, config, source_pages)
+    register_error_pages(app)
+    app.after_request(add_security_headers)
+    app.before_request(lambda: state().sweep_if_due())
+    return app

@@ -1,0 +1,148 @@
+"""The ``intake`` command: set up, check, serve and export an instance."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+from limits.storage import storage_from_string
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+
+from .db import make_engine, migrate, pending_migrations
+from .export import export_bundle
+from .instance import Instance, InstanceError, init_instance, load_instance, unsafe_secret_files
+from .store import Store
+
+instance_option = click.option(
+    "--instance",
+    "instance_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="CAIRN_INSTANCE",
+    required=True,
+    help="The instance directory (or CAIRN_INSTANCE).",
+)
+
+
+def _load(path: Path) -> Instance:
+    try:
+        return load_instance(path)
+    except InstanceError as err:
+        raise click.ClickException(str(err)) from None
+
+
+@click.group()
+@click.version_option(package_name="cairn")
+def main() -> None:
+    """Cairn's intake server: source pages that encrypt every tip as it arrives."""
+
+
+@main.command()
+@instance_option
+@click.option(
+    "--recipient",
+    "recipients",
+    multiple=True,
+    required=True,
+    help="A reviewer's age1... recipient (from `review keys new`); repeat for each reviewer.",
+)
+@click.option("--database-url", default="", help="SQLAlchemy URL; default: SQLite in DIR.")
+def init(instance_path: Path, recipients: tuple[str, ...], database_url: str) -> None:
+    """Create an instance: configuration, secrets and the database."""
+    try:
+        signing_key = init_instance(instance_path, list(recipients), database_url)
+    except (InstanceError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+    migrate(_load(instance_path).database_url)
+    click.echo(f"Created the instance in {instance_path}.", err=True)
+    click.echo("Reviewers pin this bundle-signing key with `review trust`:", err=True)
+    click.echo(str(signing_key.verify_key))
+
+
+def instance_problems(instance: Instance) -> list[str]:
+    """Every problem that would stop the instance from working safely, one line each."""
+    problems = []
+    if not instance.config.recipients:
+        problems.append("no reviewer recipients are configured; add one with --recipient")
+    try:
+        instance.recipients  # noqa: B018 -- parsing is the check
+    except ValueError as err:
+        problems.append(f"a configured recipient is invalid: {err}")
+    for name in unsafe_secret_files(instance.path):
+        problems.append(f"{instance.path / name} is readable by others; run chmod 600 on it")
+    try:
+        if pending_migrations(make_engine(instance.database_url)):
+            problems.append("the database is not migrated; run `intake migrate`")
+    except SQLAlchemyError as err:
+        problems.append(f"the database cannot be read ({type(err).__name__})")
+    try:
+        if not storage_from_string(instance.config.limiter_storage_uri).check():
+            problems.append("the rate-limit storage does not answer")
+    except Exception as err:  # any failure to reach it is the same problem
+        problems.append(f"the rate-limit storage cannot be reached ({type(err).__name__})")
+    return problems
+
+
+@main.command()
+@instance_option
+def check(instance_path: Path) -> None:
+    """Check an instance; exits non-zero with one line per problem."""
+    problems = instance_problems(_load(instance_path))
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("The instance looks good.")
+
+
+@main.command("migrate")
+@instance_option
+def migrate_command(instance_path: Path) -> None:
+    """Bring the database schema up to date (safe to run at every upgrade)."""
+    migrate(_load(instance_path).database_url)
+    click.echo("The database is up to date.")
+
+
+@main.command()
+@instance_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--threads", default=16, show_default=True, type=int)
+@click.option(
+    "--proxy-protocol",
+    is_flag=True,
+    help="Read Tor's circuit ids (HiddenServiceExportCircuitID haproxy) for per-circuit limits.",
+)
+def serve(
+    instance_path: Path, host: str, port: int, workers: int, threads: int, proxy_protocol: bool
+) -> None:
+    """Serve the source pages with gunicorn."""
+    from .serve import serve as run
+
+    instance = _load(instance_path)
+    problems = instance_problems(instance)
+    if problems:
+        raise click.ClickException("; ".join(problems) + " (see `intake check`)")
+    run(instance_path, host, port, workers, threads, proxy_protocol)
+
+
+@main.command("export")
+@instance_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_command(instance_path: Path, out: Path) -> None:
+    """Write a signed bundle of every undelivered item, for the offline reviewers."""
+    instance = _load(instance_path)
+    store = Store(sessionmaker(make_engine(instance.database_url), expire_on_commit=False))
+    out = out.resolve()
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as dst:
+            items = export_bundle(store, instance.signing_key, dst)
+        os.replace(tmp, out)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    click.echo(f"Wrote {len(items)} items to {out}.")

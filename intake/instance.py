@@ -1,0 +1,139 @@
+"""An instance directory: the operator's configuration and the server's secrets.
+
+    DIR/config.json          recipients, database URL, limits (no secrets)
+    DIR/secret_key           Flask secret (CSRF signing)          0600
+    DIR/pepper               codename KDF pepper (I3)             0600
+    DIR/bundle_signing.key   Ed25519 key that signs bundles       0600
+    DIR/cairn.db             the SQLite database, unless DATABASE_URL points elsewhere
+
+The server holds only public keys of the reviewers (I2). ``CAIRN_*`` environment variables
+override the file, e.g. ``CAIRN_DATABASE_URL`` or ``CAIRN_LIMITER_STORAGE_URI``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import stat
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from keys import age, codename
+from keys.signing import SigningKey, parse_signing_key
+
+SECRET_FILES = ("secret_key", "pepper", "bundle_signing.key")
+CONFIG_FILE = "config.json"
+MIB = 1 << 20
+
+
+@dataclass
+class Config:
+    """Everything an operator can set; each field may be overridden by ``CAIRN_<FIELD>``."""
+
+    recipients: list[str] = field(default_factory=list)
+    database_url: str = ""
+    limiter_storage_uri: str = "memory://"
+    max_upload_mib: int = 500
+    max_message_chars: int = 100_000
+    max_files: int = 20
+    min_first_message_chars: int = 0
+    max_stored_gib: float = 50.0
+    min_free_disk_mib: int = 1024
+    session_hours: float = 2.0
+    global_post_limit: str = "600/minute"
+    global_page_limit: str = "6000/minute"
+    circuit_limit: str = "30/minute"
+    session_limit: str = "20/minute"
+    kdf_concurrency: int = 2
+    unsubmitted_source_days: int = 1
+    cookie_secure: bool = False
+
+    def apply_environment(self, env: dict[str, str]) -> None:
+        for f in fields(self):
+            value = env.get(f"CAIRN_{f.name.upper()}")
+            if value is None:
+                continue
+            if f.name == "recipients":
+                self.recipients = value.split()
+            elif f.type == "bool":
+                setattr(self, f.name, value.lower() in {"1", "true", "yes", "on"})
+            elif f.type in {"int", "float"}:
+                setattr(self, f.name, (int if f.type == "int" else float)(value))
+            else:
+                setattr(self, f.name, value)
+
+
+@dataclass(frozen=True)
+class Instance:
+    path: Path
+    config: Config
+    secret_key: bytes
+    pepper: bytes
+    signing_key: SigningKey
+
+    @property
+    def recipients(self) -> list[age.X25519Recipient]:
+        return [age.parse_recipient(r) for r in self.config.recipients]
+
+    @property
+    def database_url(self) -> str:
+        return self.config.database_url or f"sqlite:///{self.path / 'cairn.db'}"
+
+
+class InstanceError(Exception):
+    """The instance directory is missing, incomplete or unsafe; the message says what to do."""
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
+def init_instance(path: Path, recipients: list[str], database_url: str = "") -> SigningKey:
+    """Create a new instance directory; returns the bundle-signing key (print its public half)."""
+    for r in recipients:
+        age.parse_recipient(r)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if (path / CONFIG_FILE).exists():
+        raise InstanceError(f"{path} already holds an instance; it is never overwritten")
+    signing_key = SigningKey.generate()
+    _write_secret(path / "secret_key", secrets.token_bytes(32))
+    _write_secret(path / "pepper", codename.new_pepper())
+    _write_secret(path / "bundle_signing.key", str(signing_key).encode() + b"\n")
+    config = Config(recipients=recipients, database_url=database_url)
+    (path / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
+    return signing_key
+
+
+def unsafe_secret_files(path: Path) -> list[str]:
+    """Secret files that group or others can read."""
+    return [
+        name
+        for name in SECRET_FILES
+        if (path / name).exists() and (path / name).stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+    ]
+
+
+def load_instance(path: Path, env: dict[str, str] | None = None) -> Instance:
+    config_path = path / CONFIG_FILE
+    if not config_path.exists():
+        raise InstanceError(
+            f"no instance at {path}; create one with `intake init --instance {path}`"
+        )
+    try:
+        config = Config(**json.loads(config_path.read_text()))
+    except (ValueError, TypeError) as err:
+        raise InstanceError(f"{config_path} is not a valid configuration ({err})") from None
+    config.apply_environment(dict(os.environ) if env is None else env)
+    try:
+        return Instance(
+            path=path,
+            config=config,
+            secret_key=(path / "secret_key").read_bytes(),
+            pepper=(path / "pepper").read_bytes(),
+            signing_key=parse_signing_key((path / "bundle_signing.key").read_text()),
+        )
+    except (OSError, ValueError) as err:
+        raise InstanceError(f"cannot read the instance secrets in {path} ({err})") from None

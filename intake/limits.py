@@ -1,0 +1,69 @@
+"""Rate limits that never key on the client's IP address (I6).
+
+Behind an onion service every client is 127.0.0.1, so an IP key would make one budget for all
+sources. Budgets are instead: global per endpoint, per Tor circuit (when Tor passes circuit ids
+through the PROXY protocol), and per session. Counters live in memory for one process, or in
+Redis when several processes share the load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Flask, request, session
+from flask_limiter import Limiter
+
+from .instance import Config
+from .sessions import COOKIE_NAME
+
+# Tor's HiddenServiceExportCircuitID haproxy writes the circuit id into this IPv6 prefix.
+TOR_CIRCUIT_PREFIX = "fc00:dead:beef:4dad:"
+
+
+def tor_circuit() -> str | None:
+    """The Tor circuit of this request, if the PROXY protocol carried one; never a real IP."""
+    if "PROXY_PROTOCOL" not in request.environ:
+        return None
+    peer = str(request.environ.get("REMOTE_ADDR", ""))
+    return peer if peer.startswith(TOR_CIRCUIT_PREFIX) else None
+
+
+def _circuit_key() -> str:
+    return f"circuit:{tor_circuit()}"
+
+
+def _session_key() -> str:
+    token = request.cookies.get(COOKIE_NAME, "")
+    return "session:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def _no_session() -> bool:
+    return not session.get("source_id")
+
+
+def init_limiter(app: Flask, config: Config, *blueprints: Blueprint) -> Limiter:
+    limiter = Limiter(
+        key_func=lambda: "global",
+        app=app,
+        storage_uri=config.limiter_storage_uri,
+        strategy="fixed-window",
+        key_prefix="cairn",
+    )
+    for blueprint in blueprints:
+        limiter.limit(config.global_page_limit, key_func=lambda: "global")(blueprint)
+        limiter.limit(config.global_post_limit, methods=["POST"], key_func=lambda: "global-post")(
+            blueprint
+        )
+        limiter.limit(
+            config.circuit_limit,
+            methods=["POST"],
+            key_func=_circuit_key,
+            exempt_when=lambda: tor_circuit() is None,
+        )(blueprint)
+        limiter.limit(
+            config.session_limit,
+            methods=["POST"],
+            key_func=_session_key,
+            exempt_when=_no_session,
+        )(blueprint)
+    return limiter

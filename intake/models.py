@@ -1,0 +1,73 @@
+"""What the server stores. Tip content exists here only as sealed age ciphertext (I1).
+
+Times are days (I5), except the lease of an upload in progress and a web session's expiry: both
+are deleted or cleared as soon as they have served their purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Source(Base):
+    """A source, known only by a lookup id derived from its codename (I3)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lookup_id: Mapped[str] = mapped_column(String(64), unique=True)
+    reply_recipient: Mapped[str] = mapped_column(String(100))
+    created_day: Mapped[dt.date]
+    has_submitted: Mapped[bool] = mapped_column(default=False)
+
+
+class Submission(Base):
+    """One POST of a message and files; visible (exportable) only once ``complete``."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    day: Mapped[dt.date]
+    complete: Mapped[bool] = mapped_column(default=False)
+    lease_until: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class Item(Base):
+    """One sealed item (message or file): an age file stored as chunks."""
+
+    __tablename__ = "items"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Chunk(Base):
+    __tablename__ = "chunks"
+
+    item_id: Mapped[str] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class WebSession(Base):
+    """A server-side session; the cookie holds only a random token, stored here hashed."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    expires: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -1,0 +1,152 @@
+"""The source pages: landing, first submission with a new codename, check back, log out.
+
+Views stay thin: the codename and KDF live in keys.codename, parsing and sealing in
+intake.submission, storage in intake.store.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+from wtforms import ValidationError
+
+from keys.codename import generate_codename, normalize_codename
+
+from . import state
+from .submission import SubmissionLimits, receive_submission
+
+MIB = 1 << 20
+MAX_CODENAME_CHARS = 300
+
+source_pages = Blueprint("source", __name__)
+
+
+def _limits(first: bool) -> SubmissionLimits:
+    config = state().instance.config
+    return SubmissionLimits(
+        max_bytes=config.max_upload_mib * MIB,
+        max_message_chars=config.max_message_chars,
+        max_files=config.max_files,
+        min_message_chars=config.min_first_message_chars if first else 0,
+    )
+
+
+def _page_context() -> dict[str, object]:
+    config = state().instance.config
+    return {"max_upload_mib": config.max_upload_mib, "max_files": config.max_files}
+
+
+def _ensure_open() -> None:
+    """The storage high-water mark: past it, new submissions get the 'closed' page (503)."""
+    cairn = state()
+    config = cairn.instance.config
+    full = cairn.store.stored_bytes() >= config.max_stored_gib * (1 << 30)
+    low_disk = shutil.disk_usage(cairn.instance.path).free < config.min_free_disk_mib * MIB
+    if full or low_disk:
+        abort(503)
+
+
+def _begin_session(source_id: str) -> None:
+    """A fresh token whenever a source identifies itself, so an old token never gains access."""
+    session.clear()
+    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
+    session["source_id"] = source_id
+
+
+def _source_id() -> str:
+    source_id = session.get("source_id")
+    if not isinstance(source_id, str):
+        abort(403)
+    return source_id
+
+
+def _check_csrf(token: str) -> None:
+    try:
+        validate_csrf(token)
+    except ValidationError as err:
+        raise CSRFError(str(err)) from None
+
+
+@source_pages.get("/")
+def index() -> ResponseReturnValue:
+    return render_template("index.html", **_page_context())
+
+
+@source_pages.post("/start")
+def start() -> ResponseReturnValue:
+    _ensure_open()
+    cairn = state()
+    codename = generate_codename()
+    keys = cairn.kdf.derive(codename, cairn.instance.pepper)
+    source_id = cairn.store.create_source(keys.lookup_id, str(keys.reply_identity.recipient))
+    _begin_session(source_id)
+    return render_template("codename.html", codename=codename)
+
+
+@source_pages.post("/written")
+def written() -> ResponseReturnValue:
+    _source_id()
+    return redirect(url_for(".submit_form"), code=303)
+
+
+@source_pages.get("/submit")
+def submit_form() -> ResponseReturnValue:
+    _source_id()
+    return render_template("submit.html", **_page_context())
+
+
+@source_pages.post("/submit")
+def submit() -> ResponseReturnValue:
+    source_id = _source_id()
+    _ensure_open()
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    boundary = options.get("boundary", "").encode("latin-1", "replace")
+    if mimetype != "multipart/form-data" or not boundary:
+        raise BadRequest("Please use the form on the page to send a message or files.")
+    cairn = state()
+    limits = _limits(first=not cairn.store.has_submitted(source_id))
+    if request.content_length and request.content_length > limits.max_bytes:
+        raise RequestEntityTooLarge(
+            f"This submission is larger than the limit of {limits.max_bytes // MIB:,} MiB."
+        )
+    receive_submission(
+        request.stream.read, boundary, cairn.store, source_id, cairn.recipients, limits, _check_csrf
+    )
+    return render_template("submitted.html")
+
+
+@source_pages.get("/login")
+def login_form() -> ResponseReturnValue:
+    return render_template("login.html", failed=False)
+
+
+@source_pages.post("/login")
+def login() -> ResponseReturnValue:
+    cairn = state()
+    codename = normalize_codename(request.form.get("codename", "")[:MAX_CODENAME_CHARS])
+    keys = cairn.kdf.derive(codename, cairn.instance.pepper)  # always runs: same time either way
+    source_id = cairn.store.find_source(keys.lookup_id) if codename else None
+    if source_id is None:
+        return render_template("login.html", failed=True), 403
+    _begin_session(source_id)
+    return render_template("checkback.html", **_page_context())
+
+
+@source_pages.post("/logout")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    return render_template("logged_out.html")
