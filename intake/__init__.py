@@ -68,7 +68,7 @@ def state() -> IntakeState:
     return current_app.extensions["cairn"]  # type: ignore[no-any-return]
 
 
-def create_app(instance: Instance, *, kdf: KdfGate | None = None) -> Flask:
+def create_app(instance: Instance) -> Flask:
     """Build the app for an instance (see ``intake.instance.load_instance``)."""
     from .source import source_pages, submit
 
@@ -87,7 +87,7 @@ def create_app(instance: Instance, *, kdf: KdfGate | None = None) -> Flask:
         instance=instance,
         store=store,
         recipients=instance.recipients,
-        kdf=kdf or KdfGate(config.kdf_concurrency),
+        kdf=KdfGate(config.kdf_concurrency, params=instance.kdf_params),
     )
     app.session_interface = DatabaseSessionInterface(
         store, int(config.session_hours * 3600), secure=config.cookie_secure

@@ -46,6 +46,10 @@ class Config:
     circuit_limit: str = "30/minute"
     session_limit: str = "20/minute"
     kdf_concurrency: int = 2
+    # The codename KDF's cost is fixed when the instance is made: changing it later changes
+    # every lookup id and reply key, which locks every source out.
+    kdf_opslimit: int = codename.DEFAULT_PARAMS.opslimit
+    kdf_memlimit_mib: int = codename.DEFAULT_PARAMS.memlimit // MIB
     unsubmitted_source_days: int = 1
     cookie_secure: bool = False
 
@@ -77,6 +81,10 @@ class Instance:
         return [age.parse_recipient(r) for r in self.config.recipients]
 
     @property
+    def kdf_params(self) -> codename.KdfParams:
+        return codename.KdfParams(self.config.kdf_opslimit, self.config.kdf_memlimit_mib * MIB)
+
+    @property
     def database_url(self) -> str:
         return self.config.database_url or f"sqlite:///{self.path / 'cairn.db'}"
 
@@ -91,7 +99,9 @@ def _write_secret(path: Path, data: bytes) -> None:
         out.write(data)
 
 
-def init_instance(path: Path, recipients: list[str], database_url: str = "") -> SigningKey:
+def init_instance(
+    path: Path, recipients: list[str], database_url: str = "", **settings: object
+) -> SigningKey:
     """Create a new instance directory; returns the bundle-signing key (print its public half)."""
     for r in recipients:
         age.parse_recipient(r)
@@ -102,7 +112,7 @@ def init_instance(path: Path, recipients: list[str], database_url: str = "") -> 
     _write_secret(path / "secret_key", secrets.token_bytes(32))
     _write_secret(path / "pepper", codename.new_pepper())
     _write_secret(path / "bundle_signing.key", str(signing_key).encode() + b"\n")
-    config = Config(recipients=recipients, database_url=database_url)
+    config = Config(recipients=recipients, database_url=database_url, **settings)  # type: ignore[arg-type]
     (path / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2) + "\n")
     return signing_key
 

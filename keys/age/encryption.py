@@ -24,7 +24,34 @@ NONCE_SIZE = 16
 class Source(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
-    def readline(self, size: int = -1, /) -> bytes: ...
+
+class _LineSource:
+    """Gives any reader (a socket, a database blob) the ``readline`` the header parser needs."""
+
+    def __init__(self, src: Source) -> None:
+        self._src = src
+        self._buffer = b""
+
+    def readline(self, size: int = -1) -> bytes:
+        while b"\n" not in self._buffer and (size < 0 or len(self._buffer) < size):
+            block = self._src.read(4096)
+            if not block:
+                break
+            self._buffer += block
+        end = self._buffer.find(b"\n") + 1 or len(self._buffer)
+        if size >= 0:
+            end = min(end, size)
+        line, self._buffer = self._buffer[:end], self._buffer[end:]
+        return line
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._buffer:
+            return self._src.read(size)
+        if size < 0:
+            data, self._buffer = self._buffer + self._src.read(), b""
+            return data
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
 
 
 def _payload_key(file_key: bytes, nonce: bytes) -> bytes:
@@ -84,6 +111,7 @@ def decrypt(src: Source, dst: Writer, identities: Sequence[Identity]) -> None:
 
     Raises a ``DecryptError`` subclass that says which part failed.
     """
+    src = _LineSource(src)
     header = parse_header(src)
     if any(s.type == "scrypt" for s in header.stanzas) and len(header.stanzas) != 1:
         raise HeaderError("a passphrase (scrypt) stanza must be the only one in the header")

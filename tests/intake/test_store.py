@@ -1,0 +1,176 @@
+"""Storage on SQLite and on a real PostgreSQL: all durable state, ciphertext chunks included,
+lives in the database; a submission is visible only once complete (I8); times are days (I5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake import create_app
+from intake.blobs import ROW_SIZE, BlobReader
+from intake.db import make_engine
+from intake.export import export_bundle
+from intake.instance import Instance
+from intake.models import Chunk, Item, Source, Submission
+from intake.store import Store
+from keys import age
+from keys.bundle import open_bundle
+from keys.sealed import ItemWriter, open_item
+from tests.intake.conftest import CODENAME, CSRF
+
+MIB = 1 << 20
+
+
+@pytest.fixture
+def store(make_instance: Callable[..., Instance], database_url: str) -> Store:
+    instance = make_instance(database_url)
+    return Store(sessionmaker(make_engine(instance.database_url), expire_on_commit=False))
+
+
+def _count(store: Store, model: type) -> int:
+    with store.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _seal_into(store: Store, submission_id: str, content: bytes, recipient: age.Recipient) -> str:
+    item_id = store.add_item(submission_id, "file")
+    blob = store.blob_writer(submission_id, item_id)
+    writer = ItemWriter(blob, [recipient], "file", "a.bin")
+    for start in range(0, len(content), 100_000):
+        writer.write(content[start : start + 100_000])
+    writer.close()
+    store.finish_item(item_id, blob.close())
+    return item_id
+
+
+def test_i8_submission_is_invisible_until_complete(
+    store: Store, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    source_id = store.create_source("a" * 64, str(reviewer[0].recipient))
+    submission_id = store.begin_submission(source_id)
+    _seal_into(store, submission_id, b"x" * 3 * MIB, reviewer[0].recipient)
+    assert store.undelivered_items() == []
+    store.complete_submission(submission_id)
+    assert [item.kind for item, _, _ in store.undelivered_items()] == ["file"]
+    assert store.has_submitted(source_id)
+
+
+def test_i8_discarded_submission_leaves_no_item_or_chunk(
+    store: Store, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    source_id = store.create_source("b" * 64, str(reviewer[0].recipient))
+    submission_id = store.begin_submission(source_id)
+    _seal_into(store, submission_id, b"y" * 3 * MIB, reviewer[0].recipient)
+    assert _count(store, Chunk) > 1
+    store.discard_submission(submission_id)
+    assert (_count(store, Submission), _count(store, Item), _count(store, Chunk)) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("size", [0, 1, ROW_SIZE - 300, ROW_SIZE, 3 * ROW_SIZE + 17])
+def test_blob_rows_round_trip_through_a_sealed_item(
+    store: Store, reviewer: tuple[age.X25519Identity, ...], size: int
+) -> None:
+    """The first row is patched in place on close; every row reads back in order."""
+    content = bytes(range(256)) * (size // 256) + b"z" * (size % 256)
+    source_id = store.create_source("c" * 64, str(reviewer[0].recipient))
+    submission_id = store.begin_submission(source_id)
+    item_id = _seal_into(store, submission_id, content, reviewer[0].recipient)
+    out = io.BytesIO()
+    header = open_item(BlobReader(store.sessions, item_id), out, [reviewer[0]])
+    assert (header.length, out.getvalue() == content) == (size, True)
+
+
+def test_i5_stored_times_are_days_and_leases_are_cleared(
+    store: Store, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    source_id = store.create_source("d" * 64, str(reviewer[0].recipient))
+    submission_id = store.begin_submission(source_id)
+    _seal_into(store, submission_id, b"m", reviewer[0].recipient)
+    store.complete_submission(submission_id)
+    with store.sessions() as session:
+        submission = session.get_one(Submission, submission_id)
+        source = session.get_one(Source, source_id)
+        assert submission.lease_until is None
+        assert type(submission.day) is dt.date and type(source.created_day) is dt.date
+    columns = {
+        table: {
+            c["name"]: str(c["type"]) for c in inspect(store.sessions.kw["bind"]).get_columns(table)
+        }
+        for table in ("sources", "submissions", "items", "chunks")
+    }
+    assert not any("TIME" in kind.upper() for table in columns.values() for kind in table.values())
+
+
+def test_submit_and_export_through_the_app(
+    make_instance: Callable[..., Instance],
+    database_url: str,
+    reviewer: tuple[age.X25519Identity, ...],
+) -> None:
+    """The whole path on each database: pages, streaming seal, chunks, signed bundle."""
+    instance = make_instance(database_url)
+    client: FlaskClient = create_app(instance).test_client()
+    page = client.post("/start", data={"csrf_token": _csrf(client)}).get_data(as_text=True)
+    assert CODENAME.search(page)
+    token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    content = b"\x00\xff" * (2 * MIB)
+    response = client.post(
+        "/submit",
+        data={
+            "csrf_token": token,
+            "message": "über die Sache",
+            "files": (io.BytesIO(content), "scan.tiff", "image/tiff"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    store = Store(sessionmaker(make_engine(instance.database_url), expire_on_commit=False))
+    bundle_file = io.BytesIO()
+    listed = export_bundle(store, instance.signing_key, bundle_file)
+    assert sorted(item.kind for item in listed) == ["file", "message"]
+    path = instance.path / "bundle.tar"
+    path.write_bytes(bundle_file.getvalue())
+    opened = {}
+    with open_bundle(path, instance.signing_key.verify_key) as bundle:
+        for item in bundle.items:
+            ciphertext, content_out = io.BytesIO(), io.BytesIO()
+            bundle.copy_item(item, ciphertext)
+            ciphertext.seek(0)
+            header = open_item(ciphertext, content_out, [reviewer[0]])
+            opened[header.kind] = (header, content_out.getvalue())
+            assert item.reply_recipient.startswith("age1")
+    assert opened["message"][1].decode() == "über die Sache"
+    assert opened["file"][0].name == "scan.tiff"
+    assert opened["file"][1] == content
+
+
+def _csrf(client: FlaskClient) -> str:
+    match = CSRF.search(client.get("/").get_data(as_text=True))
+    assert match
+    return match.group(1)
+
+
+def test_sqlite_is_hardened(instance: Instance) -> None:
+    """WAL, secure_delete (freed pages overwritten) and foreign keys on every connection."""
+    engine = make_engine(instance.database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA secure_delete")).scalar() == 1
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_postgres_holds_all_state(
+    postgres_url: str, make_instance: Callable[..., Instance]
+) -> None:
+    """With PostgreSQL nothing durable is written to the instance directory besides config."""
+    instance = make_instance(postgres_url)
+    assert not list(instance.path.glob("*.db*"))
+    tables = set(inspect(create_engine(instance.database_url)).get_table_names())
+    assert {"sources", "submissions", "items", "chunks", "web_sessions"} <= tables
+    with Session(create_engine(instance.database_url)) as session:
+        assert session.scalar(select(func.count()).select_from(Chunk)) == 0
