@@ -59,7 +59,10 @@ class StreamWriter:
     def __init__(self, key: bytes, dst: Writer, *, patchable: bool = False) -> None:
         self._key = key
         self._dst = dst
-        self._buffer = bytearray()
+        # The chunk being filled, ``_filled`` bytes of it so far. Allocated once and filled in
+        # place: growing and trimming a bytearray per chunk cost more than the cipher itself.
+        self._buffer = bytearray(CHUNK_SIZE)
+        self._filled = 0
         self._counter = 0
         self._patchable = patchable
         self._first: bytearray | None = None
@@ -69,26 +72,36 @@ class StreamWriter:
     def write(self, data: bytes) -> int:
         if self._closed:
             raise ValueError("write to a closed StreamWriter")
-        self._buffer += data
-        while len(self._buffer) > CHUNK_SIZE:
-            self._emit(bytes(self._buffer[:CHUNK_SIZE]), last=False)
-            del self._buffer[:CHUNK_SIZE]
+        with memoryview(data) as view, view.cast("B") as octets:
+            start = 0
+            while start < len(octets):
+                if self._filled == CHUNK_SIZE:  # more follows, so this chunk is not the last
+                    self._emit(bytes(self._buffer), last=False)
+                    self._filled = 0
+                take = min(CHUNK_SIZE - self._filled, len(octets) - start)
+                self._buffer[self._filled : self._filled + take] = octets[start : start + take]
+                self._filled += take
+                start += take
         return len(data)
 
     def patch(self, offset: int, data: bytes) -> None:
         """Replace plaintext at ``offset`` of the first chunk (patchable writers only)."""
         if not self._patchable or self._closed:
             raise ValueError("this StreamWriter cannot be patched")
-        target = self._first if self._first is not None else self._buffer
-        if offset + len(data) > len(target):
-            raise ValueError("patch beyond the first chunk")
+        if self._first is not None:
+            target, size = self._first, len(self._first)
+        else:
+            target, size = self._buffer, self._filled
+        if offset < 0 or offset + len(data) > size:
+            raise ValueError("patch outside the first chunk")
         target[offset : offset + len(data)] = data
 
     def close(self) -> None:
         if self._closed:
             return
-        self._emit(bytes(self._buffer), last=True)
-        self._buffer.clear()
+        self._emit(bytes(self._buffer[: self._filled]), last=True)
+        self._buffer = bytearray()
+        self._filled = 0
         if self._first is not None:
             dst: SeekableWriter = self._dst  # type: ignore[assignment]
             end = dst.tell()
