@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
+
+from keys.codename import KdfBusyError
 
 TITLES = {
     400: "Something in that request did not work",
@@ -46,4 +48,5 @@ def _page(error: HTTPException) -> tuple[str, int]:
 
 def register_error_pages(app: Flask) -> None:
     app.register_error_handler(HTTPException, _page)
+    app.register_error_handler(KdfBusyError, lambda _: _page(TooManyRequests()))
     app.register_error_handler(Exception, lambda _: _page(InternalServerError()))

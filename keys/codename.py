@@ -42,6 +42,7 @@ class KdfParams:
 
 # Measured on the 2-core dev machine (PyNaCl 1.6.2, libsodium Argon2id, one lane), 11 runs each:
 # opslimit=8 at 64 MiB takes 0.28 s minimum / 0.30 s median, and raises peak RSS by 64 MiB.
+# With other work loading both cores (load ~4) it took 0.39-0.68 s, median 0.50 s.
 # (For comparison: opslimit=4 took 0.16 s, opslimit=10 took 0.34 s; memory is memlimit.)
 # Changing these values changes every lookup id and reply key, locking out every source.
 DEFAULT_PARAMS = KdfParams(opslimit=8, memlimit=64 * 1024 * 1024)
