@@ -34,6 +34,18 @@ class IntakeRequest(Request):
     max_form_memory_size = 64 * 1024
     max_form_parts = 16
 
+    @property
+    def max_content_length(self) -> int | None:
+        """Werkzeug reads a urlencoded body whole, so every form but the submission form (which
+        streams and counts its own bytes) is refused (413) past this size, before it is read."""
+        if self._max_content_length is not None:
+            return self._max_content_length
+        return None if self.endpoint == "source.submit" else self.max_form_memory_size
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
     def _get_file_stream(self, *args: Any, **kwargs: Any) -> Any:
         raise BadRequest("Files can only be sent with the submission form.")
 
@@ -92,9 +104,9 @@ def create_app(instance: Instance) -> Flask:
     app.session_interface = DatabaseSessionInterface(
         store, int(config.session_hours * 3600), secure=config.cookie_secure
     )
+    init_limiter(app, config, source_pages)  # first: its check runs before the CSRF check
     CSRFProtect(app).exempt(submit)  # it checks its token itself, as the body streams in
     app.register_blueprint(source_pages)
-    init_limiter(app, config, source_pages)
     register_error_pages(app)
     app.after_request(add_security_headers)
     app.before_request(lambda: state().sweep_if_due())

@@ -1,8 +1,9 @@
 """Rate limits that never key on the client's IP address (I6).
 
 Behind an onion service every client is 127.0.0.1, so an IP key would make one budget for all
-sources. Budgets are instead: global per endpoint, per Tor circuit (when Tor passes circuit ids
-through the PROXY protocol), and per session. Counters live in memory for one process, or in
+sources. Budgets are instead: global per endpoint, and across all POSTs per Tor circuit (when Tor
+passes circuit ids through the PROXY protocol) and per session. The limiter runs before the CSRF
+check, so refused forgeries still spend a budget. Counters live in memory for one process, or in
 Redis when several processes share the load.
 """
 
@@ -54,14 +55,17 @@ def init_limiter(app: Flask, config: Config, *blueprints: Blueprint) -> Limiter:
         limiter.limit(config.global_post_limit, methods=["POST"], key_func=lambda: "global-post")(
             blueprint
         )
-        limiter.limit(
+        # A circuit's or a session's budget covers all its POSTs, whichever page they go to.
+        limiter.shared_limit(
             config.circuit_limit,
+            scope="circuit",
             methods=["POST"],
             key_func=_circuit_key,
             exempt_when=lambda: tor_circuit() is None,
         )(blueprint)
-        limiter.limit(
+        limiter.shared_limit(
             config.session_limit,
+            scope="session",
             methods=["POST"],
             key_func=_session_key,
             exempt_when=_no_session,

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import gunicorn.glogging
 import gunicorn.http.wsgi
 from gunicorn.app.base import BaseApplication
 
@@ -24,6 +25,16 @@ def _headers_without_banner(self: Any) -> list[str]:
 
 # No server banner: gunicorn always writes "Server: gunicorn", and offers no setting to drop it.
 gunicorn.http.wsgi.Response.default_headers = _headers_without_banner  # type: ignore[method-assign]
+
+
+class _Logger(gunicorn.glogging.Logger):  # type: ignore[misc]
+    """Gunicorn's warning about a malformed request names the client's address and quotes the
+    request (a bad header line, say): log only that one was refused (I1, I5)."""
+
+    def warning(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if str(msg).startswith("Invalid request from"):
+            msg, args = "refused a malformed request", ()
+        super().warning(msg, *args, **kwargs)
 
 
 class IntakeServer(BaseApplication):  # type: ignore[misc]
@@ -62,12 +73,17 @@ def serve(
         "worker_class": "gthread",
         "accesslog": None,
         "errorlog": "-",
+        "logger_class": _Logger,
         "loglevel": "warning",
         "timeout": 120,
         "graceful_timeout": 30,
-        "keepalive": 5,
+        # gunicorn's threaded worker reads the PROXY line only on a connection's first request;
+        # a kept-alive connection's later requests would carry no circuit id and escape the
+        # per-circuit budget (I6). Closing after each response makes Tor open a new stream,
+        # which starts with a new PROXY line.
+        "keepalive": 0 if proxy_protocol else 5,
         "when_ready": _announce,
         "proxy_protocol": "v1" if proxy_protocol else "off",
-        "proxy_allow_ips": "127.0.0.1,::1",
+        "proxy_allow_ips": load_instance(instance_path).config.proxy_allow_ips,
     }
     IntakeServer(instance_path, options).run()

@@ -77,7 +77,7 @@ def test_i1_canary_never_reaches_disk_but_decrypts(
     assert canary not in server.log_path.read_text(errors="replace")
 
     opened = {header.kind: (header, data) for header, data in export_and_open(instance)}
-    message_header, message_bytes = opened["message"]
+    _, message_bytes = opened["message"]
     assert message_bytes.decode() == message
     file_header, file_bytes = opened["file"]
     assert file_header.name == file_name
@@ -100,7 +100,7 @@ def test_i7_exported_items_open_with_the_age_cli(
     assert source.submit("hello from a source", files).status_code == 200
     bundle = tmp_path / "bundle.tar"
     subprocess.run(
-        [str(VENV_BIN / "intake"), "export", "--instance", str(instance.path), "--out", str(bundle)],
+        [VENV_BIN / "intake", "export", "--instance", instance.path, "--out", bundle],
         check=True,
     )
     key_file = tmp_path / "key.txt"
