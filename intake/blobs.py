@@ -7,6 +7,7 @@ rows go to the database as they fill.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -21,7 +22,10 @@ class BlobWriter:
     def __init__(self, store_row: Callable[[int, bytes], None]) -> None:
         self._store_row = store_row
         self._first = bytearray()
-        self._tail = bytearray()
+        # Later rows as the pieces written, joined once per row: appending to a bytearray and
+        # slicing rows off it copied every byte three times.
+        self._tail: deque[bytes | memoryview] = deque()
+        self._tail_size = 0
         self._next_seq = 1
         self._size = 0
         self._pos = 0
@@ -33,18 +37,33 @@ class BlobWriter:
             self._first[self._pos : self._pos + len(data)] = data
             self._pos += len(data)
             return len(data)
+        size = len(data)
         room = ROW_SIZE - len(self._first)
-        self._first += data[:room]
-        self._tail += data[room:]
-        while len(self._tail) >= ROW_SIZE:
-            self._flush(ROW_SIZE)
-        self._size += len(data)
+        if room:
+            self._first += data[:room]
+            data = data[room:]
+        if data:
+            self._tail.append(data if type(data) is bytes else bytes(data))  # kept, so immutable
+            self._tail_size += len(data)
+            while self._tail_size >= ROW_SIZE:
+                self._flush(ROW_SIZE)
+        self._size += size
         self._pos = self._size
-        return len(data)
+        return size
 
     def _flush(self, size: int) -> None:
-        self._store_row(self._next_seq, bytes(self._tail[:size]))
-        del self._tail[:size]
+        pieces: list[bytes | memoryview] = []
+        missing = size
+        while missing:
+            piece = self._tail.popleft()
+            if len(piece) > missing:
+                view = memoryview(piece)
+                piece, rest = view[:missing], view[missing:]
+                self._tail.appendleft(rest)
+            pieces.append(piece)
+            missing -= len(piece)
+        self._tail_size -= size
+        self._store_row(self._next_seq, b"".join(pieces))
         self._next_seq += 1
 
     def seek(self, offset: int, whence: int = 0) -> int:
@@ -58,8 +77,8 @@ class BlobWriter:
 
     def close(self) -> int:
         """Store what is left and the first row; returns the blob's size."""
-        if self._tail:
-            self._flush(len(self._tail))
+        if self._tail_size:
+            self._flush(self._tail_size)
         self._store_row(0, bytes(self._first))
         return self._size
 

@@ -36,6 +36,11 @@ class _Logger(gunicorn.glogging.Logger):  # type: ignore[misc]
             msg, args = "refused a malformed request", ()
         super().warning(msg, *args, **kwargs)
 
+    def exception(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        """gunicorn logs "Error handling request <uri>" with a traceback: keep only the kind."""
+        kind = sys.exc_info()[0]
+        self.error("failed to handle a request (%s)", kind.__name__ if kind else "unknown")
+
 
 class IntakeServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, instance_path: Path, options: dict[str, Any]) -> None:

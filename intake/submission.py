@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, MultipartDecoder
 
 from keys import age
@@ -21,8 +22,11 @@ from keys.sealed import ItemWriter
 from .blobs import BlobWriter
 from .store import Store
 
-READ_SIZE = 64 * 1024
-PARSER_BUFFER = 1 << 20
+# Gunicorn's body reader buffers up to 1 MiB of the socket and copies what is left after each
+# read, so reading in 64 KiB steps cost more than sealing. The parser may hold a read plus what
+# it keeps between reads (at most a partial boundary, or part headers up to the old 1 MiB).
+READ_SIZE = 1 << 20
+PARSER_BUFFER = READ_SIZE + (1 << 20)
 MAX_SMALL_FIELD = 1024
 HONEYPOT_FIELD = "website"
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,127}\Z")
@@ -52,6 +56,13 @@ def safe_file_name(raw: str) -> str:
     return name[:255] or "unnamed"
 
 
+def _sent_file_name(event: File) -> str:
+    """The file name as the browser sent it. Browsers do not escape a backslash, but Werkzeug
+    unescapes one, which would glue C:\\Users\\name\\memo.docx into a single component."""
+    disposition = event.headers.get("content-disposition", "").replace("\\", "/")
+    return parse_options_header(disposition)[1].get("filename", event.filename)
+
+
 def safe_media_type(raw: str | None) -> str:
     media_type = (raw or "").split(";")[0].strip().lower()
     return media_type if _MEDIA_TYPE.match(media_type) else "application/octet-stream"
@@ -73,34 +84,41 @@ class _SmallField:
 class _SealedPart:
     """Seals one message or file; the item is created only when its first byte arrives."""
 
-    def __init__(self, receiver: _Receiver, kind: str, name: str, media_type: str) -> None:
+    def __init__(
+        self, receiver: _Receiver, kind: str, name: str, media_type: str, keep_empty: bool = False
+    ) -> None:
         self._receiver = receiver
         self.kind = kind
         self._name = name
         self._media_type = media_type
+        self._keep_empty = keep_empty
         self._item_id: str | None = None
         self._blob: BlobWriter | None = None
         self._writer: ItemWriter | None = None
         self.length = 0
 
-    def feed(self, data: bytes) -> None:
-        if not data:
-            return
+    def _open(self) -> ItemWriter:
         if self._writer is None:
-            submission_id = self._receiver.submission_id()
-            self._item_id = self._receiver.store.add_item(submission_id, self.kind)
-            self._blob = self._receiver.store.blob_writer(submission_id, self._item_id)
+            self._item_id = self._receiver.writer.add_item(self.kind)
+            self._blob = self._receiver.writer.blob_writer(self._item_id)
             self._writer = ItemWriter(
                 self._blob, self._receiver.recipients, self.kind, self._name, self._media_type
             )
-        self.length += len(data)
-        self._writer.write(data)
+        return self._writer
+
+    def feed(self, data: bytes) -> None:
+        if data:
+            self.length += len(data)
+            self._open().write(data)
 
     def finish(self) -> None:
+        """A part with no bytes is dropped, unless it is a named (empty) file: nothing is lost."""
+        if self._keep_empty:
+            self._open()
         if self._writer is None or self._blob is None or self._item_id is None:
             return
         self._writer.close()
-        self._receiver.store.finish_item(self._item_id, self._blob.close())
+        self._receiver.writer.finish_item(self._item_id, self._blob.close())
         self._receiver.stored(self.kind)
 
 
@@ -138,17 +156,10 @@ class _MessagePart(_SealedPart):
 
 class _Receiver:
     def __init__(self, store: Store, source_id: str, recipients: Sequence[age.Recipient]) -> None:
-        self.store = store
         self.recipients = recipients
-        self._source_id = source_id
-        self._submission_id: str | None = None
+        self.writer = store.submission_writer(source_id)  # stores nothing before the first item
         self.messages = 0
         self.files = 0
-
-    def submission_id(self) -> str:
-        if self._submission_id is None:
-            self._submission_id = self.store.begin_submission(self._source_id)
-        return self._submission_id
 
     def stored(self, kind: str) -> None:
         if kind == "message":
@@ -157,13 +168,10 @@ class _Receiver:
             self.files += 1
 
     def complete(self) -> None:
-        if self._submission_id is not None:
-            self.store.complete_submission(self._submission_id)
+        self.writer.complete()
 
     def discard(self) -> None:
-        if self._submission_id is not None:
-            self.store.discard_submission(self._submission_id)
-            self._submission_id = None
+        self.writer.discard()
 
 
 class _CsrfField(_SmallField):
@@ -211,8 +219,9 @@ class _Form:
             return _SealedPart(
                 self.receiver,
                 "file",
-                safe_file_name(event.filename),
+                safe_file_name(_sent_file_name(event)),
                 safe_media_type(event.headers.get("content-type")),
+                keep_empty=bool(event.filename),  # a browser sends an unnamed part for "no file"
             )
         if event.name == "message" and self.message is None:
             self.message = _MessagePart(self.receiver, self.limits.max_message_chars)
