@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from .db import make_engine, migrate, pending_migrations
 from .export import export_bundle
 from .instance import Instance, InstanceError, init_instance, load_instance, unsafe_secret_files
+from .onion import onion_auth, report_onions
 from .store import Store
 
 instance_option = click.option(
@@ -89,12 +90,16 @@ def instance_problems(instance: Instance) -> list[str]:
 @instance_option
 def check(instance_path: Path) -> None:
     """Check an instance; exits non-zero with one line per problem."""
-    problems = instance_problems(_load(instance_path))
+    instance = _load(instance_path)
+    problems = instance_problems(instance) + report_onions(instance.config)
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     if problems:
         raise SystemExit(1)
     click.echo("The instance looks good.")
+
+
+main.add_command(onion_auth)
 
 
 @main.command("migrate")

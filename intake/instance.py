@@ -7,7 +7,8 @@
     DIR/cairn.db             the SQLite database, unless DATABASE_URL points elsewhere
 
 The server holds only public keys of the reviewers (I2). ``CAIRN_*`` environment variables
-override the file, e.g. ``CAIRN_DATABASE_URL`` or ``CAIRN_LIMITER_STORAGE_URI``.
+override the file, e.g. ``CAIRN_DATABASE_URL``; ``CAIRN_<FIELD>_FILE`` names a file that holds
+the value instead (Docker or systemd secrets), so a password never sits in the environment.
 """
 
 from __future__ import annotations
@@ -52,14 +53,24 @@ class Config:
     kdf_memlimit_mib: int = codename.DEFAULT_PARAMS.memlimit // MIB
     unsubmitted_source_days: int = 1
     cookie_secure: bool = False
+    # Who may send PROXY-protocol lines (Tor's circuit ids): tor's address, comma separated.
+    proxy_allow_ips: str = "127.0.0.1,::1"
+    # Tor's hostname files of the onion services, reported by `intake check` (intake/onion.py).
+    onion_hostname_files: list[str] = field(default_factory=list)
 
     def apply_environment(self, env: dict[str, str]) -> None:
         for f in fields(self):
-            value = env.get(f"CAIRN_{f.name.upper()}")
+            name = f"CAIRN_{f.name.upper()}"
+            value = env.get(name)
+            if value is None and f"{name}_FILE" in env:
+                try:
+                    value = Path(env[f"{name}_FILE"]).read_text().strip()
+                except OSError as err:
+                    raise InstanceError(f"cannot read {name}_FILE ({err})") from None
             if value is None:
                 continue
-            if f.name == "recipients":
-                self.recipients = value.split()
+            if f.type == "list[str]":
+                setattr(self, f.name, value.split())
             elif f.type == "bool":
                 setattr(self, f.name, value.lower() in {"1", "true", "yes", "on"})
             elif f.type in {"int", "float"}:
