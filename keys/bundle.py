@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .age.stream import Reader, Writer
-from .signing import SignatureError, SigningKey, VerifyKey
+from .signing import SignatureError, SigningKey, VerifyKey, parse_verify_key
 
 FORMAT = "cairn-bundle"
 VERSION = 1
@@ -144,13 +144,13 @@ class Bundle:
 
     def __init__(self, tar: tarfile.TarFile, kind: str, items: tuple[BundleItem, ...]) -> None:
         self._tar = tar
+        self._members = {member.name: member for member in tar.getmembers()}  # getmember is O(n)
         self.kind = kind
         self.items = items
 
     def copy_item(self, item: BundleItem, dst: Writer) -> None:
         """Copy one item's ciphertext to ``dst``; raises BundleError if its hash is wrong."""
-        member = self._tar.getmember(item.member_name)
-        src = self._tar.extractfile(member)
+        src = self._tar.extractfile(self._members[item.member_name])
         if src is None:
             raise BundleError(f"{item.member_name} is not a regular file")
         digest = hashlib.sha256()
@@ -207,6 +207,28 @@ def _check_members(tar: tarfile.TarFile, items: Sequence[BundleItem]) -> None:
             raise BundleError(f"{member.name} does not have the size the manifest says")
 
 
+def _verified_items(
+    manifest_bytes: bytes, signature: bytes, signer: VerifyKey, kind: str
+) -> tuple[BundleItem, ...]:
+    try:
+        signer.verify(f"bundle/{kind}", manifest_bytes, signature)
+    except SignatureError:
+        if kind == "tips":
+            reason = "the pinned server key; it was modified or comes from another server"
+        else:
+            reason = "its signer's key; it was modified"
+        raise BundleError(f"the bundle's signature does not verify with {reason}") from None
+    manifest = json.loads(manifest_bytes)
+    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise BundleError("unsupported bundle format or version")
+    if manifest.get("kind") != kind:
+        raise BundleError(f"this is not a bundle of {kind}")
+    items = tuple(_parse_item(raw) for raw in manifest.get("items", []))
+    if len({item.id for item in items}) != len(items):
+        raise BundleError("the manifest lists an item twice")
+    return items
+
+
 def open_bundle(path: str | Path, signer: VerifyKey, kind: str = "tips") -> Bundle:
     """Open a bundle file, verifying the manifest's signature by ``signer`` and its layout."""
     try:
@@ -216,21 +238,7 @@ def open_bundle(path: str | Path, signer: VerifyKey, kind: str = "tips") -> Bund
     try:
         manifest_bytes = _read_member(tar, "manifest.json", MAX_MANIFEST_BYTES)
         signature = _read_member(tar, "manifest.sig", 1024)
-        try:
-            signer.verify(f"bundle/{kind}", manifest_bytes, signature)
-        except SignatureError:
-            raise BundleError(
-                "the bundle's signature does not verify with the pinned server key; "
-                "it was modified or comes from another server"
-            ) from None
-        manifest = json.loads(manifest_bytes)
-        if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-            raise BundleError("unsupported bundle format or version")
-        if manifest.get("kind") != kind:
-            raise BundleError(f"this is not a bundle of {kind}")
-        items = tuple(_parse_item(raw) for raw in manifest.get("items", []))
-        if len({item.id for item in items}) != len(items):
-            raise BundleError("the manifest lists an item twice")
+        items = _verified_items(manifest_bytes, signature, signer, kind)
         _check_members(tar, items)
     except (tarfile.TarError, ValueError, AttributeError) as err:
         tar.close()
@@ -241,3 +249,72 @@ def open_bundle(path: str | Path, signer: VerifyKey, kind: str = "tips") -> Bund
         tar.close()
         raise
     return Bundle(tar, kind, items)
+
+
+_ITEM_MEMBER = re.compile(r"items/([A-Za-z0-9_-]{1,64})\.age\Z")
+
+
+@dataclass(frozen=True)
+class ReceivedBundle:
+    signer: VerifyKey
+    items: tuple[BundleItem, ...]
+
+
+def _signer_of(manifest_bytes: bytes) -> VerifyKey:
+    try:
+        return parse_verify_key(json.loads(manifest_bytes)["signer"])
+    except (ValueError, KeyError, TypeError):
+        raise BundleError("the manifest names no valid signer") from None
+
+
+def receive_bundle(
+    src: Reader,
+    store_item: Callable[[str], Writer],
+    kind: str,
+    max_items: int = 10_000,
+) -> ReceivedBundle:
+    """Read a bundle from a stream (an HTTP body), handing each item to ``store_item(id)`` as it
+    arrives and checking the manifest at the end against what arrived.
+
+    The signature is checked against the signer the manifest names; whether to trust that signer
+    is the caller's decision. On ``BundleError`` the caller discards whatever it stored.
+    """
+    received: dict[str, tuple[int, str]] = {}
+    manifest_bytes = signature = b""
+    try:
+        with tarfile.open(fileobj=src, mode="r|") as tar:  # type: ignore[call-overload]
+            for member in tar:
+                content = tar.extractfile(member) if member.isfile() else None
+                if content is None:
+                    raise BundleError(f"{member.name} is not a regular file")
+                if member.name in ("manifest.json", "manifest.sig") and not (
+                    manifest_bytes if member.name == "manifest.json" else signature
+                ):
+                    if member.size > MAX_MANIFEST_BYTES:
+                        raise BundleError("the manifest is too large")
+                    if member.name == "manifest.json":
+                        manifest_bytes = content.read()
+                    else:
+                        signature = content.read()
+                    continue
+                match = _ITEM_MEMBER.match(member.name)
+                if not match or match[1] in received or len(received) >= max_items:
+                    raise BundleError(f"unexpected member {member.name!r} in the bundle")
+                out = store_item(match[1])
+                digest = hashlib.sha256()
+                while block := content.read(_COPY_BLOCK):
+                    digest.update(block)
+                    out.write(block)
+                received[match[1]] = (member.size, digest.hexdigest())
+    except (tarfile.TarError, EOFError, OSError) as err:
+        raise BundleError(f"the bundle is malformed or truncated ({err})") from None
+    if not manifest_bytes or not signature:
+        raise BundleError("the bundle has no signed manifest")
+    signer = _signer_of(manifest_bytes)
+    try:
+        items = _verified_items(manifest_bytes, signature, signer, kind)
+    except ValueError as err:
+        raise BundleError(str(err)) from None
+    if {item.id: (item.size, item.sha256) for item in items} != received:
+        raise BundleError("the bundle's items do not match its manifest")
+    return ReceivedBundle(signer, items)

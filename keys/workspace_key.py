@@ -76,7 +76,8 @@ class WorkspaceKey:
 
     def fingerprint(self, context: str, data: bytes) -> bytes:
         """A keyed hash of ``data``: equal for equal data within this workspace, opaque outside."""
-        message = context.encode() + b"\x00" + data
+        label = context.encode()
+        message = len(label).to_bytes(4, "big") + label + data
         return hmac.digest(self._fingerprint_key, message, hashlib.sha256)
 
     def __repr__(self) -> str:

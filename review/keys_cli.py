@@ -21,13 +21,15 @@ identity_option = click.option(
     "--identity",
     "identity_path",
     type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CAIRN_IDENTITY",
     default=default_identity_path,
-    show_default="the user's data directory",
+    show_default="the user's data directory, or $CAIRN_IDENTITY",
     help="The passphrase-protected identity file.",
 )
 passphrase_file_option = click.option(
     "--passphrase-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="CAIRN_PASSPHRASE_FILE",
     help="Read the passphrase from the first line of this file instead of the terminal.",
 )
 
@@ -53,8 +55,9 @@ def keys_group() -> None:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CAIRN_IDENTITY",
     default=default_identity_path,
-    show_default="the user's data directory",
+    show_default="the user's data directory, or $CAIRN_IDENTITY",
     help="Where to write the new identity file (never overwritten).",
 )
 @passphrase_file_option

@@ -1,4 +1,4 @@
-"""Where a passphrase comes from: a file for scripted use, else the terminal (asked twice when new)."""
+"""Where a passphrase comes from: a file for scripted use, else the terminal (twice when new)."""
 
 from __future__ import annotations
 

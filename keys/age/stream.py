@@ -63,6 +63,9 @@ class StreamWriter:
         # place: growing and trimming a bytearray per chunk cost more than the cipher itself.
         self._buffer = bytearray(CHUNK_SIZE)
         self._filled = 0
+        # Or, instead, a whole chunk written as one bytes object (immutable), held as it is: the
+        # common case of writes of exactly CHUNK_SIZE then needs no copy at all.
+        self._held: bytes | None = None
         self._counter = 0
         self._patchable = patchable
         self._first: bytearray | None = None
@@ -75,9 +78,17 @@ class StreamWriter:
         with memoryview(data) as view, view.cast("B") as octets:
             start = 0
             while start < len(octets):
-                if self._filled == CHUNK_SIZE:  # more follows, so this chunk is not the last
+                # More follows, so a full chunk waiting here is not the last.
+                if self._held is not None:
+                    self._emit(self._held, last=False)
+                    self._held = None
+                elif self._filled == CHUNK_SIZE:
                     self._emit(bytes(self._buffer), last=False)
                     self._filled = 0
+                whole = start == 0 and self._filled == 0 and len(octets) == CHUNK_SIZE
+                if whole and type(data) is bytes and not (self._patchable and self._counter == 0):
+                    self._held = data  # (the first chunk of a patchable writer stays patchable)
+                    break
                 take = min(CHUNK_SIZE - self._filled, len(octets) - start)
                 self._buffer[self._filled : self._filled + take] = octets[start : start + take]
                 self._filled += take
@@ -99,9 +110,11 @@ class StreamWriter:
     def close(self) -> None:
         if self._closed:
             return
-        self._emit(bytes(self._buffer[: self._filled]), last=True)
+        last = self._held if self._held is not None else bytes(self._buffer[: self._filled])
+        self._emit(last, last=True)
         self._buffer = bytearray()
         self._filled = 0
+        self._held = None
         if self._first is not None:
             dst: SeekableWriter = self._dst  # type: ignore[assignment]
             end = dst.tell()

@@ -1,0 +1,277 @@
+"""Benchmark the offline review tool: importing tips, and computing every claim's status.
+
+    .venv/bin/python bench/review.py [--tips 10000] [--claims 2000] [--links 50000] [--tmpdir DIR]
+
+Import: a bundle of ``--tips`` sealed messages (a few hundred bytes each, as most tips are) is
+imported into a fresh workspace after one unlock (the identity file at the default scrypt work
+factor, then the workspace key), exactly as `review import` does it: every item's hash checked
+and every item decrypted before any is stored, one age file written per tip. Setting up the
+bundle is not timed. The reference, in the same run: reading each item of the bundle in order,
+decrypting it and writing it as a file, and nothing else (no hash, no database, no summary).
+Files go to /dev/shm (tmpfs) unless $TMPDIR or ``--tmpdir`` says otherwise; on a disk, creating
+10,000 files adds that disk's cost to both.
+
+Statuses: ``--claims`` claims and ``--links`` links over those tips, with a relation for every
+tenth source, timed three ways: the pure core alone (union-find and every status), the same fed
+from the workspace database (what `review claims` does before it unseals any text), and the
+whole `review claims` assessment including unsealing every claim text.
+
+Status figures are the best of ``--repeat`` runs; the import and the full assessment run once.
+Peak RSS is measured for each phase on its own (Linux VmHWM, reset between phases). Missed
+targets print MISS, met ones PASS; the exit status is 0 either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import os
+import random
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+# Run as a script, this file's directory comes first on sys.path, and this file would shadow the
+# review package it measures.
+sys.path.remove(str(Path(__file__).resolve().parent))
+
+from sqlalchemy import insert, select
+
+from keys import age
+from keys.bundle import BundleItem, write_bundle
+from keys.identity_file import read_identity_file, write_identity_file
+from keys.sealed import open_item, seal_item
+from keys.signing import SigningKey
+from review.assessment import assess, evidence, groups, relations
+from review.corroboration import BASES, claim_statuses, independence_groups
+from review.importer import BundleImport, ImportResult
+from review.models import Claim, Link, Source, Tip
+from review.models import Relation as RelationRow
+from review.workspace import Workspace
+
+MIN_TIPS_PER_SECOND = 1_000
+MAX_STATUS_SECONDS = 0.2
+PASSPHRASE = "bench passphrase"
+STANCES = ("supports", "supports", "supports", "contradicts", "context")  # support dominates
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall time, and this process's CPU time: on a busy machine the second is the steadier."""
+
+    wall: float
+    cpu: float
+
+    def __str__(self) -> str:
+        return f"{self.wall * 1000:,.0f} ms ({self.cpu * 1000:,.0f} ms CPU)"
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def elapsed(self) -> Timing:
+        return Timing(time.perf_counter() - self._wall, time.process_time() - self._cpu)
+
+
+def best_of(repeat: int, run: Callable[[], T]) -> tuple[Timing, T]:
+    """The fastest of ``repeat`` runs by wall time, and its result."""
+    runs = []
+    for _ in range(repeat):
+        stopwatch = Stopwatch()
+        result = run()
+        runs.append((stopwatch.elapsed(), result))
+    return min(runs, key=lambda run: run[0].wall)
+
+
+def make_bundle(path: Path, tips: int, sources: int, recipient: age.Recipient) -> SigningKey:
+    server = SigningKey.generate()
+    rng = random.Random(1)
+    sealed: dict[str, bytes] = {}
+    items = []
+    for n in range(tips):
+        text = f"Tip {n}: " + " ".join(
+            rng.choice(("memo", "budget", "signed", "office")) for _ in range(60)
+        )
+        buffer = io.BytesIO()
+        seal_item(io.BytesIO(text.encode()), buffer, [recipient], "message")
+        sealed[f"t{n:06d}"] = data = buffer.getvalue()
+        items.append(
+            BundleItem(
+                id=f"t{n:06d}",
+                source=f"s{n % sources:05d}",
+                kind="message",
+                day="2025-03-01",
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        )
+    with path.open("wb") as out:
+        write_bundle(out, server, items, lambda item: io.BytesIO(sealed[item.id]))
+    return server
+
+
+def add_claims_and_links(workspace: Workspace, claims: int, links: int, rng: random.Random) -> None:
+    """Claims, links and relations written straight to the database, sealed like the CLI's."""
+    session = workspace.session
+    tips = list(session.scalars(select(Tip.id)))
+    sources = list(session.scalars(select(Source.id)))
+    sealed_text = workspace.seal("A claim of typical length, about what someone signed and when.")
+    session.execute(insert(Claim), [{"text": sealed_text} for _ in range(claims)])
+    pairs = {(rng.choice(tips), rng.randrange(1, claims + 1)) for _ in range(links * 2)}
+    rows = [
+        {"tip_id": tip, "claim_id": claim, "stance": rng.choice(STANCES), "basis": basis}
+        for (tip, claim), basis in zip(
+            list(pairs)[:links], rng.choices(BASES, k=links), strict=True
+        )
+    ]
+    session.execute(insert(Link), rows)
+    pairs_of_sources = {tuple(sorted((s, rng.choice(sources)))) for s in sources[::10]}
+    kinds = ("same-person", "shared-origin")
+    session.execute(
+        insert(RelationRow),
+        [
+            {"source_a": a, "source_b": b, "kind": rng.choice(kinds)}
+            for a, b in pairs_of_sources
+            if a != b
+        ],
+    )
+    session.commit()
+
+
+def reset_peak_rss() -> None:
+    """Start a new peak (Linux: VmHWM restarts from the current RSS)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mib() -> float:
+    """The peak RSS since the last reset (Linux: VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def bench_import(root: Path, tips: int, sources: int) -> age.X25519Identity:
+    """Import a bundle of ``tips`` into a new workspace at ``root``; returns the identity."""
+    identity = age.X25519Identity.generate()
+    write_identity_file(root / "identity.age", identity, PASSPHRASE)
+    print(f"Sealing {tips} tips into a bundle (not timed)...", flush=True)
+    server = make_bundle(root / "bundle.tar", tips, sources, identity.recipient)
+    floor, _ = best_of(1, lambda: decrypt_and_write(root / "bundle.tar", identity, root / "floor"))
+    reset_peak_rss()
+    stopwatch = Stopwatch()
+    unlocked = read_identity_file(root / "identity.age", PASSPHRASE)
+    with Workspace.open(root / "workspace", unlocked) as workspace:
+        print(
+            "unlock (identity file at scrypt work factor 18, then the workspace key): "
+            f"{stopwatch.elapsed()}, peak RSS {peak_rss_mib():.0f} MiB (scrypt takes 256 MiB)"
+        )
+        reset_peak_rss()
+        workspace.pin_server_key(server.verify_key)
+        took, result = best_of(1, lambda: import_bundle(workspace, root / "bundle.tar"))
+    assert len(result.added) == tips
+    rate = tips / took.wall
+    print(
+        f"import: {tips} tips in {took} = {rate:,.0f} tips/s "
+        f"({verdict(rate >= MIN_TIPS_PER_SECOND)}, target >= {MIN_TIPS_PER_SECOND:,}); "
+        f"peak RSS {peak_rss_mib():.0f} MiB"
+    )
+    print(
+        f"  reference, reading, decrypting and writing each item and nothing else: {floor} = "
+        f"{tips / floor.wall:,.0f} tips/s; the import takes {took.wall / floor.wall:.1f}x as long"
+    )
+    return unlocked
+
+
+def decrypt_and_write(bundle: Path, identity: age.X25519Identity, out: Path) -> int:
+    """The least any import does: each item read in order, decrypted, written as a file."""
+    out.mkdir()
+    count = 0
+    with tarfile.open(bundle, "r:") as tar:
+        for member in tar:
+            src = tar.extractfile(member)
+            if src is None or not member.name.startswith("items/"):
+                continue
+            data = src.read()
+            open_item(io.BytesIO(data), io.BytesIO(), [identity])
+            (out / Path(member.name).name).write_bytes(data)
+            count += 1
+    return count
+
+
+def import_bundle(workspace: Workspace, bundle: Path) -> ImportResult:
+    """What `review import` does, without the progress bar."""
+    with BundleImport(workspace, bundle) as job:
+        for _ in job.verify():
+            pass
+        return job.store()
+
+
+def bench_statuses(root: Path, identity: age.X25519Identity, args: argparse.Namespace) -> None:
+    reset_peak_rss()
+    with Workspace.open(root / "workspace", identity) as workspace:
+        add_claims_and_links(workspace, args.claims, args.links, random.Random(2))
+        sources = list(workspace.session.scalars(select(Source.id)))
+        links = evidence(workspace)
+        related = relations(workspace)
+        claims = list(range(1, args.claims + 1))
+
+        def core() -> int:
+            return len(claim_statuses(claims, links, independence_groups(sources, related)))
+
+        core_s, _ = best_of(args.repeat, core)
+        db_s, _ = best_of(args.repeat, lambda: statuses_from_database(workspace))
+        full_s, views = best_of(1, lambda: assess(workspace, 2))
+    print(
+        f"statuses for {args.tips} tips, {len(sources)} sources, {len(claims)} claims, "
+        f"{len(links)} links, {len(related)} relations:"
+    )
+    for label, took in (("pure core", core_s), ("from the database", db_s)):
+        ok = verdict(took.wall <= MAX_STATUS_SECONDS)
+        print(f"  {label}: {took} ({ok}, target <= {MAX_STATUS_SECONDS} s)")
+    print(f"  `review claims` in full, unsealing {len(views)} claim texts: {full_s}")
+    print(f"  peak RSS {peak_rss_mib():.0f} MiB")
+
+
+def statuses_from_database(workspace: Workspace) -> int:
+    """What `review claims` computes before it unseals any text."""
+    claims = workspace.session.scalars(select(Claim.id)).all()
+    return len(claim_statuses(claims, evidence(workspace), groups(workspace)))
+
+
+def default_tmpdir() -> Path | None:
+    """tmpfs, as for bench/crypto.py, unless $TMPDIR says otherwise."""
+    shm = Path("/dev/shm")
+    return shm if "TMPDIR" not in os.environ and shm.is_dir() else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tips", type=int, default=10_000)
+    parser.add_argument("--sources", type=int, default=3_000)
+    parser.add_argument("--claims", type=int, default=2_000)
+    parser.add_argument("--links", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--tmpdir", type=Path, default=default_tmpdir())
+    args = parser.parse_args()
+    print(f"load average over the last minute: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory(dir=args.tmpdir, prefix="cairn-bench-review-") as tmp:
+        identity = bench_import(Path(tmp), args.tips, args.sources)
+        bench_statuses(Path(tmp), identity, args)
+
+
+if __name__ == "__main__":
+    main()

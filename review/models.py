@@ -1,0 +1,126 @@
+"""The workspace database: the tips' manifest data and everything the reviewer decided.
+
+Every free text the reviewer writes (notes, claims, quotes, relation notes) and every summary of a
+tip's content is a sealed column: the bytes of an age file under the workspace key (I9). Statuses,
+stances, bases and relation kinds stay plain: they hold no words of the source or the reviewer,
+and they never leave this machine (I10).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SCHEMA_VERSION = "1"
+TIP_STATUSES = ("new", "read", "flagged", "discarded", "spam")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {bytes: LargeBinary}  # noqa: RUF012 -- SQLAlchemy's own class attribute
+
+
+class Setting(Base):
+    """The workspace's own values: schema version, pinned server key, sealed signing key."""
+
+    __tablename__ = "settings"
+    name: Mapped[str] = mapped_column(primary_key=True)
+    value: Mapped[bytes]
+
+
+class Source(Base):
+    """A source as the server names it (an opaque id), and the pseudonym the reviewer reads."""
+
+    __tablename__ = "sources"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(unique=True)
+    reply_recipient: Mapped[str] = mapped_column(default="")
+    tips: Mapped[list[Tip]] = relationship(back_populates="source", order_by="(Tip.day, Tip.id)")
+
+
+class Import(Base):
+    """One imported bundle, with what its decryption told about each of its tips, sealed once.
+
+    One sealed summary per import, not per tip: a listing of thousands of tips unseals a few.
+    """
+
+    __tablename__ = "imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bundle: Mapped[str]  # the bundle's file name
+    summaries: Mapped[bytes]  # sealed JSON: tip id -> original name, media type, length, preview
+
+
+class Tip(Base):
+    """One sealed item from a bundle; its ciphertext is ``tips/<id>.age``, exactly as it arrived."""
+
+    __tablename__ = "tips"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    kind: Mapped[str]
+    day: Mapped[str]
+    size: Mapped[int]
+    sha256: Mapped[str]  # of the ciphertext, as the signed manifest gave it
+    status: Mapped[str] = mapped_column(default="new")
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+    content_tag: Mapped[bytes | None] = mapped_column(index=True)  # keyed fingerprint of a file
+    source: Mapped[Source] = relationship(back_populates="tips")
+    imported: Mapped[Import] = relationship()
+    notes: Mapped[list[Note]] = relationship(
+        back_populates="tip", order_by="Note.id", cascade="all, delete-orphan"
+    )
+    links: Mapped[list[Link]] = relationship(back_populates="tip", cascade="all, delete-orphan")
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
+    text: Mapped[bytes]
+    tip: Mapped[Tip] = relationship(back_populates="notes")
+
+
+class Claim(Base):
+    """A statement the reviewer wants to stand up or knock down; ids are never reused."""
+
+    __tablename__ = "claims"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 -- SQLAlchemy's own attribute
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[bytes]
+    links: Mapped[list[Link]] = relationship(back_populates="claim", cascade="all, delete-orphan")
+
+
+class Link(Base):
+    """What one tip says about one claim, on what basis, with an optional quote."""
+
+    __tablename__ = "links"
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    stance: Mapped[str]
+    basis: Mapped[str]
+    quote: Mapped[bytes | None]
+    tip: Mapped[Tip] = relationship(back_populates="links")
+    claim: Mapped[Claim] = relationship(back_populates="links")
+
+
+class Relation(Base):
+    """Two sources the reviewer judged not independent; stored once, the smaller id first."""
+
+    __tablename__ = "relations"
+    __table_args__ = (CheckConstraint("source_a < source_b"),)
+    source_a: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    source_b: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    kind: Mapped[str]
+    note: Mapped[bytes | None]
+
+
+class Reply(Base):
+    """A reply sealed into ``outbox/<id>.age``, waiting for the courier."""
+
+    __tablename__ = "replies"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    day: Mapped[str]
+    size: Mapped[int]
+    sha256: Mapped[str]
+    source: Mapped[Source] = relationship()

@@ -1,0 +1,203 @@
+"""The corroboration report, in Markdown or as one self-contained HTML file.
+
+It names sources by pseudonym only: no server ids, tip ids or days, which could tie it back to the
+server's records if it ever leaves the newsroom. The HTML has no script and loads nothing (its own
+Content-Security-Policy forbids it); its claims x groups matrix shows each mark as a symbol and
+in words, so it reads the same without colour or sight.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .assessment import ClaimView, Members
+
+SYMBOLS = {
+    "supports": "●",
+    "weak support": "○",
+    "contradicts": "✖",
+    "weak contradiction": "⊘",
+    "context": "·",
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    day: str
+    threshold: int
+    claims: tuple[ClaimView, ...]
+    groups: tuple[Members, ...]  # the matrix's columns, G1 first
+    group_of: Mapping[str, Members]  # pseudonym -> its group
+    relations: tuple[tuple[str, str, str], ...]  # (pseudonym, pseudonym, kind)
+
+    def label(self, group: Members) -> str:
+        return f"G{self.groups.index(group) + 1}"
+
+    def marks(self, claim: ClaimView, group: Members) -> list[str]:
+        """The marks for one matrix cell, strongest first."""
+        found = [
+            mark
+            for mark, groups in (
+                ("supports", claim.supporting),
+                ("contradicts", claim.contradicting),
+                ("weak support", claim.weak_support),
+                ("weak contradiction", claim.weak_contradiction),
+            )
+            if group in groups
+        ]
+        context = any(self.group_of[e.source] == group for e in claim.evidence)
+        return found or (["context"] if context else [])
+
+
+def build_report(
+    day: str,
+    threshold: int,
+    claims: list[ClaimView],
+    group_of: Mapping[str, Members],
+    relations: tuple[tuple[str, str, str], ...],
+) -> Report:
+    linked = {group_of[e.source] for claim in claims for e in claim.evidence}
+    return Report(day, threshold, tuple(claims), tuple(sorted(linked)), group_of, relations)
+
+
+def _count(claim: ClaimView) -> str:
+    return f"{len(claim.supporting)} of {claim.threshold} independent groups"
+
+
+def _md(text: str) -> str:
+    """User text made inert in Markdown: no markup, no raw HTML, no line breaks."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~&-])", r"\\\1", " ".join(text.split()))
+
+
+def to_markdown(report: Report) -> str:
+    lines = [
+        "# Corroboration report",
+        "",
+        f"Made {report.day}. A claim is corroborated when at least {report.threshold} "
+        "independent groups of sources support it firsthand or with a document. "
+        "Sources are named by pseudonym only.",
+        "",
+        "## Claims",
+        "",
+        "| Claim | Status | Support | Text |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {c.id} | {c.status} | {_count(c)} | {_md(c.text)} |" for c in report.claims]
+    if report.groups:
+        lines += ["", "## Claims by independence group", ""]
+        lines.append("| Claim | " + " | ".join(report.label(g) for g in report.groups) + " |")
+        lines.append("| --- |" + " --- |" * len(report.groups))
+        for claim in report.claims:
+            cells = [
+                ", ".join(f"{SYMBOLS[mark]} {mark}" for mark in report.marks(claim, group))
+                for group in report.groups
+            ]
+            lines.append(f"| {claim.id} | " + " | ".join(cells) + " |")
+        lines += ["", "Groups:", ""]
+        lines += [f"- {report.label(g)}: {', '.join(g)}" for g in report.groups]
+    for claim in report.claims:
+        lines += ["", f"## Claim {claim.id}: {claim.status}", "", _md(claim.text), ""]
+        lines.append(f"Supported by {_count(claim)}.")
+        for e in claim.evidence:
+            lines.append("")
+            if e.quote:
+                lines.append(f"> {_md(e.quote)}")
+                lines.append(">")
+            attribution = f"{e.source} ({report.label(report.group_of[e.source])})"
+            lines.append(f"{'> ' if e.quote else ''}{attribution}: {e.stance}, {e.basis}")
+    if report.relations:
+        lines += ["", "## Related sources", ""]
+        lines += [f"- {a} and {b}: {kind}" for a, b, kind in report.relations]
+    return "\n".join(lines) + "\n"
+
+
+_CSS = """
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
+  color: #1b1b1b; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { border: 1px solid #999; padding: .3rem .6rem; text-align: left; vertical-align: top; }
+th small { display: block; font-weight: normal; }
+.supports { background: #d7f0d2; } .contradicts { background: #f6d0cc; }
+.weak-support { background: #eef2ea; color: #444; } .weak-contradiction { background: #f8ecea; }
+.context, .none { color: #555; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+.status { font-weight: bold; } blockquote { border-left: 4px solid #999; margin: .5rem 0;
+  padding-left: 1rem; }
+"""
+
+
+_NO_MARK = (
+    '<td class="none"><span aria-hidden="true">&mdash;</span><span class="sr">none</span></td>'
+)
+
+
+def _cell(marks: list[str]) -> str:
+    if not marks:
+        return _NO_MARK
+    parts = [f'<span aria-hidden="true">{SYMBOLS[mark]}</span> {mark}' for mark in marks]
+    css = marks[0].replace(" ", "-")
+    return f'<td class="{css}">' + "<br>".join(parts) + "</td>"
+
+
+def to_html(report: Report) -> str:
+    e = html.escape
+    out = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Corroboration report, {e(report.day)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Corroboration report</h1>",
+        f"<p>Made {e(report.day)}. A claim is corroborated when at least {report.threshold} "
+        "independent groups of sources support it firsthand or with a document. "
+        "Sources are named by pseudonym only.</p>",
+        "<h2>Claims</h2>",
+        '<table><thead><tr><th scope="col">Claim</th><th scope="col">Status</th>'
+        '<th scope="col">Support</th><th scope="col">Text</th></tr></thead><tbody>',
+    ]
+    out += [
+        f'<tr><th scope="row">{c.id}</th><td class="status">{e(c.status)}</td>'
+        f"<td>{e(_count(c))}</td><td>{e(c.text)}</td></tr>"
+        for c in report.claims
+    ]
+    out.append("</tbody></table>")
+    if report.groups:
+        out += [
+            "<h2>Claims by independence group</h2>",
+            "<table><caption>Each column is one independence group: sources the reviewer "
+            "judged to be one person or to share one origin.</caption><thead><tr>"
+            '<th scope="col">Claim</th>',
+        ]
+        out += [
+            f'<th scope="col">{report.label(g)}<small>{e(", ".join(g))}</small></th>'
+            for g in report.groups
+        ]
+        out.append("</tr></thead><tbody>")
+        for claim in report.claims:
+            cells = "".join(_cell(report.marks(claim, group)) for group in report.groups)
+            out.append(f'<tr><th scope="row">{claim.id}</th>{cells}</tr>')
+        out.append("</tbody></table>")
+        legend = ", ".join(f"{symbol} {mark}" for mark, symbol in SYMBOLS.items())
+        out.append(f"<p>Key: {e(legend)}. Weak means secondhand only: shown, never counted.</p>")
+    for claim in report.claims:
+        out += [
+            f"<h2>Claim {claim.id}: {e(claim.status)}</h2>",
+            f"<p>{e(claim.text)}</p>",
+            f"<p>Supported by {e(_count(claim))}.</p>",
+        ]
+        for ev in claim.evidence:
+            group = report.label(report.group_of[ev.source])
+            who = e(f"{ev.source} ({group}): {ev.stance}, {ev.basis}")
+            quote = f"<blockquote>{e(ev.quote)}</blockquote>" if ev.quote else ""
+            out.append(f"<figure>{quote}<figcaption>{who}</figcaption></figure>")
+    if report.relations:
+        out.append("<h2>Related sources</h2><ul>")
+        out += [f"<li>{e(a)} and {e(b)}: {e(kind)}</li>" for a, b, kind in report.relations]
+        out.append("</ul>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,204 @@
+"""The reviewer's workspace: tips as the age files that arrived, and a database of sealed work (I9).
+
+    workspace-key.age       the workspace key, age-encrypted to the reviewer's identity
+    workspace.db            SQLite (models.py); every free text in it is sealed
+    tips/<id>.age           each tip exactly as it arrived
+    outbox/<id>.age         replies waiting for the courier
+    acks/<bundle>.ack.json  what an import verified, for the courier to acknowledge
+
+The directory is made on first use, readable by its owner only. One passphrase opens it all: the
+identity file opens the workspace key, and the workspace key opens everything the reviewer wrote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.orm import Session
+
+from keys import age
+from keys.signing import SigningKey, VerifyKey, parse_signing_key, parse_verify_key
+from keys.workspace_key import WorkspaceKey
+
+from .models import SCHEMA_VERSION, Base, Claim, Setting, Source, Tip
+from .private_files import write_private_file
+
+KEY_FILE = "workspace-key.age"
+DATABASE_FILE = "workspace.db"
+
+
+class WorkspaceError(Exception):
+    """Something the reviewer can put right; the message says how."""
+
+
+def default_workspace_path() -> Path:
+    return platformdirs.user_data_path("cairn") / "workspace"
+
+
+def _engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: sqlite3.Connection, _record: object) -> None:
+        cursor = connection.cursor()
+        for pragma in ("secure_delete=ON", "foreign_keys=ON", "journal_mode=WAL", "temp_store=2"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    return engine
+
+
+class Workspace:
+    """An unlocked workspace; use ``Workspace.open``."""
+
+    def __init__(
+        self, root: Path, identity: age.X25519Identity, key: WorkspaceKey, session: Session
+    ) -> None:
+        self.root = root
+        self.identity = identity
+        self.key = key
+        self.session = session
+        self.tips_dir = root / "tips"
+        self.outbox_dir = root / "outbox"
+        self.acks_dir = root / "acks"
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, root: Path, identity: age.X25519Identity) -> Iterator[Workspace]:
+        """Unlock the workspace at ``root`` (making it if new); commits when the block succeeds."""
+        root = root.expanduser().absolute()
+        key = _unlock(root, identity)
+        engine = _engine(root / DATABASE_FILE)
+        try:
+            Base.metadata.create_all(engine)
+            with Session(engine) as session:
+                workspace = cls(root, identity, key, session)
+                workspace._check_schema()
+                yield workspace
+                session.commit()
+        finally:
+            engine.dispose()
+
+    def _check_schema(self) -> None:
+        version = self.session.get(Setting, "schema")
+        if version is None:
+            self.session.add(Setting(name="schema", value=SCHEMA_VERSION.encode()))
+            self.session.add(
+                Setting(name="signing_key", value=self.seal(str(SigningKey.generate())))
+            )
+            self.session.flush()
+        elif version.value.decode() != SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"{self.root} was made by another version of Cairn (schema "
+                f"{version.value.decode()}); use that version"
+            )
+
+    def seal(self, text: str) -> bytes:
+        return self.key.seal(text)
+
+    def unseal(self, sealed: bytes) -> str:
+        return self.key.open(sealed)
+
+    def unseal_optional(self, sealed: bytes | None) -> str:
+        return "" if sealed is None else self.unseal(sealed)
+
+    def pinned_server_key(self) -> VerifyKey | None:
+        setting = self.session.get(Setting, "server_key")
+        return None if setting is None else parse_verify_key(setting.value.decode())
+
+    def pin_server_key(self, key: VerifyKey) -> None:
+        self.session.merge(Setting(name="server_key", value=str(key).encode()))
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The workspace's own Ed25519 key, which signs reply bundles."""
+        setting = self.session.get_one(Setting, "signing_key")
+        return parse_signing_key(self.unseal(setting.value))
+
+    def tip_path(self, tip: Tip) -> Path:
+        return self.tips_dir / f"{tip.id}.age"
+
+    def tip(self, ref: str) -> Tip:
+        """The tip whose id is ``ref`` or starts with it."""
+        exact = self.session.get(Tip, ref)
+        if exact is not None:
+            return exact
+        found = self.session.scalars(
+            select(Tip).where(func.substr(Tip.id, 1, len(ref)) == ref).limit(2)
+        ).all()
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise WorkspaceError(f"more than one tip id starts with {ref!r}; give more of it")
+        raise WorkspaceError(f"no tip {ref!r} in this workspace; `review tips` lists them")
+
+    def source(self, ref: str) -> Source:
+        """The source with pseudonym ``ref`` (any case, hyphen or space) or server id ``ref``."""
+        pseudonym = "-".join(ref.lower().replace("-", " ").split())
+        found = self.session.scalars(
+            select(Source).where((Source.pseudonym == pseudonym) | (Source.id == ref))
+        ).first()
+        if found is None:
+            raise WorkspaceError(
+                f"no source {ref!r} in this workspace; `review sources` lists them"
+            )
+        return found
+
+    def claim(self, claim_id: int) -> Claim:
+        found = self.session.get(Claim, claim_id)
+        if found is None:
+            raise WorkspaceError(f"no claim {claim_id}; `review claims` lists them")
+        return found
+
+    def check_outside(self, path: Path) -> None:
+        """Refuse to write plaintext into the workspace, which must hold none (I9)."""
+        resolved = path.expanduser().resolve()
+        if resolved == self.root.resolve() or self.root.resolve() in resolved.parents:
+            raise WorkspaceError(
+                f"{path} is inside the workspace, which must hold no plaintext; "
+                "choose a place outside it"
+            )
+
+
+def _unlock(root: Path, identity: age.X25519Identity) -> WorkspaceKey:
+    key_path = root / KEY_FILE
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError(f"{root} is not a directory; give --workspace a directory")
+    if not key_path.exists():
+        if (root / DATABASE_FILE).exists():
+            raise WorkspaceError(
+                f"{key_path} is missing, so nothing in this workspace can be opened; "
+                "restore it from a backup"
+            )
+        return _create(root, identity)
+    with key_path.open("rb") as src:
+        try:
+            return WorkspaceKey.unwrap(src, identity)
+        except age.NoIdentityMatchError:
+            raise WorkspaceError(
+                f"the workspace {root} belongs to another identity; give --identity the "
+                "identity file it was made with"
+            ) from None
+
+
+def _create(root: Path, identity: age.X25519Identity) -> WorkspaceKey:
+    if root.exists() and any(root.iterdir()):
+        raise WorkspaceError(
+            f"{root} is not empty and is not a workspace; give --workspace a new directory"
+        )
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for directory in ("tips", "outbox", "acks"):
+        (root / directory).mkdir(mode=0o700, exist_ok=True)
+    os.close(os.open(root / DATABASE_FILE, os.O_WRONLY | os.O_CREAT, 0o600))
+    key = WorkspaceKey.generate()
+    sealed = io.BytesIO()
+    key.wrap(sealed, identity.recipient)
+    write_private_file(root / KEY_FILE, sealed.getvalue())
+    return key

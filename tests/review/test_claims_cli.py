@@ -1,0 +1,141 @@
+"""The corroboration scenario through the command line, as `review claims --json` reports it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keys.signing import SigningKey
+
+from .conftest import Review, Reviewer, TipSpec, make_bundle
+
+SOURCES = ("srcA", "srcB", "srcC", "srcD", "srcE")
+
+
+@pytest.fixture
+def scenario(
+    review: Review, server: SigningKey, offline_reviewer: Reviewer, tmp_path: Path
+) -> Review:
+    """Five sources, one message each (tip ``t`` + source letter), and the memo claim 1:
+    A and B support it firsthand, C with a document, D secondhand."""
+    tips = [TipSpec(f"t{s[-1]}", s, f"What {s} says.".encode()) for s in SOURCES]
+    bundle = make_bundle(tmp_path / "b.tar", server, tips, [offline_reviewer.identity.recipient])
+    review("import", str(bundle))
+    assert review("claim", "add", "The director signed the memo").stdout.strip() == "1"
+    for tip, basis in (("tA", "firsthand"), ("tB", "firsthand"), ("tC", "document")):
+        review("link", tip, "1", "--supports", "--basis", basis)
+    review("link", "tD", "1", "--supports")  # the careful default: secondhand
+    return review
+
+
+def memo(review: Review, *options: str) -> dict[str, Any]:
+    claims: Any = review.json("claims", *options)
+    return next(claim for claim in claims if claim["id"] == 1)
+
+
+def names(review: Review) -> dict[str, str]:
+    sources: Any = review.json("sources")
+    return {source["id"]: source["pseudonym"] for source in sources}
+
+
+def group_list(review: Review, *groups_of_ids: tuple[str, ...]) -> list[list[str]]:
+    pseudonym = names(review)
+    return sorted(sorted(pseudonym[s] for s in group) for group in groups_of_ids)
+
+
+def test_the_scenario_through_the_cli(scenario: Review) -> None:
+    review = scenario
+    status = memo(review)
+    assert status["status"] == "corroborated"
+    assert status["independent_groups"] == 3
+    assert status["supporting_groups"] == group_list(review, ("srcA",), ("srcB",), ("srcC",))
+    assert status["weak_support_groups"] == group_list(review, ("srcD",))
+    assert {e["tip"]: e["basis"] for e in status["evidence"]}["tD"] == "secondhand"
+    assert memo(review, "--threshold", "4")["status"] == "partly-corroborated"
+
+    review("relate", "srcA", "srcB", "--same-person")
+    status = memo(review)
+    assert status["supporting_groups"] == group_list(review, ("srcA", "srcB"), ("srcC",))
+    assert status["status"] == "corroborated"
+    assert memo(review, "--threshold", "3")["status"] == "partly-corroborated"
+
+    review("relate", "srcB", "srcC", "--shared-origin", "--note", "same leaked memo")
+    assert memo(review)["status"] == "single-source"
+
+    review("link", "tE", "1", "--contradicts", "--basis", "firsthand")
+    status = memo(review)
+    assert status["status"] == "disputed"
+    assert status["contradicting_groups"] == group_list(review, ("srcE",))
+
+    review("link", "tE", "1", "--contradicts", "--basis", "secondhand")  # relinking replaces
+    status = memo(review)
+    assert status["status"] == "single-source"
+    assert status["weak_contradicting_groups"] == group_list(review, ("srcE",))
+
+    review("unrelate", "srcC", "srcB")
+    status = memo(review)
+    assert status["status"] == "corroborated"
+    assert status["supporting_groups"] == group_list(review, ("srcA", "srcB"), ("srcC",))
+    review("unrelate", "srcA", "srcB")
+    assert memo(review)["independent_groups"] == 3
+
+
+def test_contradicted_and_unsupported_claims(scenario: Review) -> None:
+    review = scenario
+    review("claim", "add", "The memo was backdated")
+    review("link", "tE", "2", "--contradicts", "--basis", "document")
+    review("claim", "add", "Everyone knew")
+    review("link", "tA", "3", "--supports", "--basis", "secondhand")
+    review("link", "tB", "3", "--context")
+    claims: Any = review.json("claims")
+    assert [claim["status"] for claim in claims] == ["corroborated", "contradicted", "unsupported"]
+    assert claims[2]["weak_support_groups"] == group_list(review, ("srcA",))
+
+
+def test_claims_can_be_edited_and_removed_and_links_undone(scenario: Review) -> None:
+    review = scenario
+    review("claim", "edit", "1", "The director signed the memo on 3 March")
+    assert memo(review)["text"] == "The director signed the memo on 3 March"
+    review("unlink", "tA", "1")
+    assert memo(review)["independent_groups"] == 2
+    assert "not linked" in review.fails("unlink", "tA", "1")
+    review("claim", "remove", "1")
+    assert review.json("claims") == []
+    assert review("claim", "add", "A new claim").stdout.strip() == "2"  # ids are never reused
+    assert "no claim 1" in review.fails("link", "tA", "1", "--supports")
+
+
+def test_link_needs_a_stance_and_known_tip_and_claim(scenario: Review) -> None:
+    review = scenario
+    result = review.run("link", "tA", "1")
+    assert result.exit_code == 2 and "--supports, --contradicts or --context" in result.output
+    assert "no tip 'nope'" in review.fails("link", "nope", "1", "--supports")
+    assert "no claim 9" in review.fails("link", "tA", "9", "--supports")
+
+
+def test_claim_text_can_come_from_standard_input(review: Review) -> None:
+    claim_id = review("claim", "add", input="Typed, not in shell history\n").stdout.strip()
+    claims: Any = review.json("claims")
+    assert claims == [
+        {
+            "id": int(claim_id),
+            "text": "Typed, not in shell history",
+            "status": "unsupported",
+            "independent_groups": 0,
+            "threshold": 2,
+            "supporting_groups": [],
+            "contradicting_groups": [],
+            "weak_support_groups": [],
+            "weak_contradicting_groups": [],
+            "evidence": [],
+        }
+    ]
+    assert "empty" in review.fails("claim", "add", input="  \n")
+
+
+def test_the_claims_table_shows_status_and_groups(scenario: Review) -> None:
+    output = scenario("claims").stdout
+    assert "corroborated" in output and "The director signed the memo" in output
+    assert "weak support" in output

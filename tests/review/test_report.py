@@ -1,0 +1,110 @@
+"""`review report`: claims, statuses and quotes, sources by pseudonym only, self-contained HTML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keys.signing import SigningKey
+
+from .conftest import Review, Reviewer, TipSpec, make_bundle
+
+HOSTILE = (
+    '<script>alert(1)</script> <img src="https://example.org/x.png"> | *bold* [link](http://x)'
+)
+
+
+@pytest.fixture
+def reported(
+    review: Review, server: SigningKey, offline_reviewer: Reviewer, tmp_path: Path
+) -> Review:
+    tips = [TipSpec(f"tip{s}", f"server-{s}", b"words") for s in "ABCD"]
+    bundle = make_bundle(tmp_path / "b.tar", server, tips, [offline_reviewer.identity.recipient])
+    review("import", str(bundle))
+    review("claim", "add", "The memo was signed")
+    review("claim", "add", HOSTILE)
+    review("link", "tipA", "1", "--supports", "--basis", "firsthand", "--quote", "I watched")
+    review("link", "tipB", "1", "--supports", "--basis", "document", "--quote", HOSTILE)
+    review("link", "tipC", "1", "--supports", "--basis", "secondhand")
+    review("link", "tipD", "1", "--contradicts", "--basis", "firsthand")
+    review("link", "tipD", "2", "--context")
+    review("relate", "server-C", "server-D", "--same-person", "--note", "private reasoning")
+    return review
+
+
+def write(review: Review, tmp_path: Path, format_: str) -> str:
+    out = tmp_path / f"report.{format_}"
+    review("report", "--format", format_, "--out", str(out))
+    return out.read_text(encoding="utf-8")
+
+
+def pseudonyms(review: Review) -> dict[str, str]:
+    sources: Any = review.json("sources")
+    return {source["id"]: source["pseudonym"] for source in sources}
+
+
+def test_html_is_self_contained_and_inert(reported: Review, tmp_path: Path) -> None:
+    page = write(reported, tmp_path, "html")
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    tags = re.findall(r"<[^>]*>", page)
+    assert not [t for t in tags if re.match(r"<(img|link|iframe|object|embed|a)\b", t, re.I)]
+    assert not [t for t in tags if re.search(r"\b(src|href|on\w+)=", t, re.I)]
+    assert "url(" not in page and "@import" not in page
+    assert "default-src 'none'" in page and "<style>" in page
+
+
+def test_html_matrix_shows_support_contradiction_and_weak_support(
+    reported: Review, tmp_path: Path
+) -> None:
+    page = write(reported, tmp_path, "html")
+    names = pseudonyms(reported)
+    matrix = page[page.index("Claims by independence group") :]
+    row = re.search(r'<tr><th scope="row">1</th>(.*?)</tr>', matrix)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
+    words = [re.sub(r"<[^>]+>", "", c.replace("<br>", " / ")).strip() for c in cells]
+    groups = re.findall(r'<th scope="col">(G\d+)<small>(.*?)</small></th>', matrix)
+    by_group = {members: word for (_, members), word in zip(groups, words, strict=True)}
+    pair = ", ".join(sorted([names["server-C"], names["server-D"]]))
+    assert by_group == {
+        names["server-A"]: "● supports",
+        names["server-B"]: "● supports",
+        pair: "✖ contradicts / ○ weak support",
+    }
+    assert "disputed" in page and "2 of 2 independent groups" in page
+
+
+def test_sources_appear_by_pseudonym_only(reported: Review, tmp_path: Path) -> None:
+    for format_ in ("html", "md"):
+        text = write(reported, tmp_path, format_)
+        assert "server-" not in text and "tip" not in text.replace("multiple", "")
+        assert "private reasoning" not in text  # relation notes stay in the workspace
+        assert all(name in text for name in pseudonyms(reported).values())
+        assert "I watched" in text
+
+
+def test_markdown_has_the_claims_the_matrix_and_inert_text(
+    reported: Review, tmp_path: Path
+) -> None:
+    text = write(reported, tmp_path, "md")
+    assert "| 1 | disputed | 2 of 2 independent groups | The memo was signed |" in text
+    assert "\\<script\\>" in text and not re.search(r"(?<!\\)<", text)
+    assert "\\| \\*bold\\* \\[link\\]\\(http://x\\)" in text
+    assert "● supports" in text and "✖ contradicts" in text and "○ weak support" in text
+
+
+def test_a_threshold_changes_the_report(reported: Review, tmp_path: Path) -> None:
+    reported("unlink", "tipD", "1")
+    out = tmp_path / "r.md"
+    reported("report", "--out", str(out), "--threshold", "3")
+    assert "| 1 | partly-corroborated | 2 of 3 independent groups |" in out.read_text()
+
+
+def test_a_report_is_never_written_into_the_workspace(reported: Review) -> None:
+    inside = reported.workspace / "report.html"
+    assert "inside the workspace" in reported.fails("report", "--out", str(inside))
+    assert not inside.exists()
