@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import Chunk
+from .models import Chunk, ReplyChunk
 
 ROW_SIZE = 1 << 20
 
@@ -84,11 +84,15 @@ class BlobWriter:
 
 
 class BlobReader:
-    """Reads an item's rows in order, one row in memory at a time."""
+    """Reads a blob's rows in order (an item's ``Chunk``s or a reply's ``ReplyChunk``s), one row
+    in memory at a time."""
 
-    def __init__(self, sessions: sessionmaker[Session], item_id: str) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], owner_id: str, rows: type[Chunk | ReplyChunk] = Chunk
+    ) -> None:
         self._sessions = sessions
-        self._item_id = item_id
+        self._owner_id = owner_id
+        self._rows = rows
         self._seq = 0
         self._buffer = b""
         self._done = False
@@ -97,7 +101,9 @@ class BlobReader:
         while not self._done and (size < 0 or len(self._buffer) < size):
             with self._sessions() as session:
                 row = session.scalar(
-                    select(Chunk.data).where(Chunk.item_id == self._item_id, Chunk.seq == self._seq)
+                    select(self._rows.data).where(
+                        self._rows.owner_id == self._owner_id, self._rows.seq == self._seq
+                    )
                 )
             if row is None:
                 self._done = True

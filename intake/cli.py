@@ -11,27 +11,13 @@ from limits.storage import storage_from_string
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
+from .cli_options import instance_option, load_or_fail
+from .couriers_cli import couriers_group
 from .db import make_engine, migrate, pending_migrations
 from .export import export_bundle
-from .instance import Instance, InstanceError, init_instance, load_instance, unsafe_secret_files
+from .instance import Instance, InstanceError, init_instance, unsafe_secret_files
 from .onion import onion_auth, report_onions
 from .store import Store
-
-instance_option = click.option(
-    "--instance",
-    "instance_path",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="CAIRN_INSTANCE",
-    required=True,
-    help="The instance directory (or CAIRN_INSTANCE).",
-)
-
-
-def _load(path: Path) -> Instance:
-    try:
-        return load_instance(path)
-    except InstanceError as err:
-        raise click.ClickException(str(err)) from None
 
 
 @click.group()
@@ -56,7 +42,7 @@ def init(instance_path: Path, recipients: tuple[str, ...], database_url: str) ->
         signing_key = init_instance(instance_path, list(recipients), database_url)
     except (InstanceError, ValueError) as err:
         raise click.ClickException(str(err)) from None
-    migrate(_load(instance_path).database_url)
+    migrate(load_or_fail(instance_path).database_url)
     click.echo(f"Created the instance in {instance_path}.", err=True)
     click.echo("Reviewers pin this bundle-signing key with `review trust`:", err=True)
     click.echo(str(signing_key.verify_key))
@@ -90,7 +76,7 @@ def instance_problems(instance: Instance) -> list[str]:
 @instance_option
 def check(instance_path: Path) -> None:
     """Check an instance; exits non-zero with one line per problem."""
-    instance = _load(instance_path)
+    instance = load_or_fail(instance_path)
     problems = instance_problems(instance) + report_onions(instance.config)
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
@@ -100,13 +86,14 @@ def check(instance_path: Path) -> None:
 
 
 main.add_command(onion_auth)
+main.add_command(couriers_group)
 
 
 @main.command("migrate")
 @instance_option
 def migrate_command(instance_path: Path) -> None:
     """Bring the database schema up to date (safe to run at every upgrade)."""
-    migrate(_load(instance_path).database_url)
+    migrate(load_or_fail(instance_path).database_url)
     click.echo("The database is up to date.")
 
 
@@ -127,7 +114,7 @@ def serve(
     """Serve the source pages with gunicorn."""
     from .serve import serve as run
 
-    instance = _load(instance_path)
+    instance = load_or_fail(instance_path)
     problems = instance_problems(instance)
     if problems:
         raise click.ClickException("; ".join(problems) + " (see `intake check`)")
@@ -139,7 +126,7 @@ def serve(
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_command(instance_path: Path, out: Path) -> None:
     """Write a signed bundle of every undelivered item, for the offline reviewers."""
-    instance = _load(instance_path)
+    instance = load_or_fail(instance_path)
     store = Store(sessionmaker(make_engine(instance.database_url), expire_on_commit=False))
     out = out.resolve()
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")

@@ -47,6 +47,9 @@ class Config:
     circuit_limit: str = "30/minute"
     session_limit: str = "20/minute"
     kdf_concurrency: int = 2
+    courier_limit: str = "120/minute"
+    ack_grace_days: int = 0
+    max_reply_bundle_mib: int = 64
     # The codename KDF's cost is fixed when the instance is made: changing it later changes
     # every lookup id and reply key, which locks every source out.
     kdf_opslimit: int = codename.DEFAULT_PARAMS.opslimit

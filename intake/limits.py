@@ -14,6 +14,8 @@ import hashlib
 from flask import Blueprint, Flask, request, session
 from flask_limiter import Limiter
 
+from keys.courier import KEY_HEADER
+
 from .instance import Config
 from .sessions import COOKIE_NAME
 
@@ -42,7 +44,13 @@ def _no_session() -> bool:
     return not session.get("source_id")
 
 
-def init_limiter(app: Flask, config: Config, *blueprints: Blueprint) -> Limiter:
+def _courier_key() -> str:
+    return "courier:" + hashlib.sha256(request.headers.get(KEY_HEADER, "").encode()).hexdigest()
+
+
+def init_limiter(
+    app: Flask, config: Config, source_pages: Blueprint, courier_api: Blueprint
+) -> Limiter:
     limiter = Limiter(
         key_func=lambda: "global",
         app=app,
@@ -50,24 +58,24 @@ def init_limiter(app: Flask, config: Config, *blueprints: Blueprint) -> Limiter:
         strategy="fixed-window",
         key_prefix="cairn",
     )
-    for blueprint in blueprints:
-        limiter.limit(config.global_page_limit, key_func=lambda: "global")(blueprint)
-        limiter.limit(config.global_post_limit, methods=["POST"], key_func=lambda: "global-post")(
-            blueprint
-        )
-        # A circuit's or a session's budget covers all its POSTs, whichever page they go to.
-        limiter.shared_limit(
-            config.circuit_limit,
-            scope="circuit",
-            methods=["POST"],
-            key_func=_circuit_key,
-            exempt_when=lambda: tor_circuit() is None,
-        )(blueprint)
-        limiter.shared_limit(
-            config.session_limit,
-            scope="session",
-            methods=["POST"],
-            key_func=_session_key,
-            exempt_when=_no_session,
-        )(blueprint)
+    limiter.limit(config.courier_limit, key_func=_courier_key)(courier_api)
+    limiter.limit(config.global_page_limit, key_func=lambda: "global")(source_pages)
+    limiter.limit(config.global_post_limit, methods=["POST"], key_func=lambda: "global-post")(
+        source_pages
+    )
+    # A circuit's or a session's budget covers all its POSTs, whichever page they go to.
+    limiter.shared_limit(
+        config.circuit_limit,
+        scope="circuit",
+        methods=["POST"],
+        key_func=_circuit_key,
+        exempt_when=lambda: tor_circuit() is None,
+    )(source_pages)
+    limiter.shared_limit(
+        config.session_limit,
+        scope="session",
+        methods=["POST"],
+        key_func=_session_key,
+        exempt_when=_no_session,
+    )(source_pages)
     return limiter

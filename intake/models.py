@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, synonym
 
 
 class Base(DeclarativeBase):
@@ -51,6 +51,7 @@ class Item(Base):
     )
     kind: Mapped[str] = mapped_column(String(16))
     size: Mapped[int] = mapped_column(BigInteger, default=0)
+    acked_day: Mapped[dt.date | None] = mapped_column(default=None)
 
 
 class Chunk(Base):
@@ -61,6 +62,7 @@ class Chunk(Base):
     )
     seq: Mapped[int] = mapped_column(primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    owner_id = synonym("item_id")
 
 
 class WebSession(Base):
@@ -70,4 +72,50 @@ class WebSession(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[str] = mapped_column(Text)
+    expires: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class Reply(Base):
+    """A reviewer's reply, sealed to the source's reply recipient; visible once ``complete``."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Known only once the bundle's manifest (which comes last) has been checked.
+    source_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[dt.date]
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    complete: Mapped[bool] = mapped_column(default=False)
+    lease_until: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class ReplyChunk(Base):
+    __tablename__ = "reply_chunks"
+
+    reply_id: Mapped[str] = mapped_column(
+        ForeignKey("replies.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    owner_id = synonym("reply_id")
+
+
+class Courier(Base):
+    """A courier's Ed25519 public key: the only thing that may fetch, ack and push."""
+
+    __tablename__ = "couriers"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    verify_key: Mapped[str] = mapped_column(String(100), unique=True)
+    added_day: Mapped[dt.date]
+
+
+class SeenSignature(Base):
+    """A courier signature already accepted, kept while its timestamp is inside the window."""
+
+    __tablename__ = "seen_signatures"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -17,6 +17,7 @@ import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 from .age.stream import Reader, Writer
 from .signing import SignatureError, SigningKey, VerifyKey, parse_verify_key
@@ -254,6 +255,12 @@ def open_bundle(path: str | Path, signer: VerifyKey, kind: str = "tips") -> Bund
 _ITEM_MEMBER = re.compile(r"items/([A-Za-z0-9_-]{1,64})\.age\Z")
 
 
+class ItemSink(Writer, Protocol):
+    """Where a received item goes; closed once the item has arrived whole."""
+
+    def close(self) -> object: ...
+
+
 @dataclass(frozen=True)
 class ReceivedBundle:
     signer: VerifyKey
@@ -269,7 +276,7 @@ def _signer_of(manifest_bytes: bytes) -> VerifyKey:
 
 def receive_bundle(
     src: Reader,
-    store_item: Callable[[str], Writer],
+    store_item: Callable[[str], ItemSink],
     kind: str,
     max_items: int = 10_000,
 ) -> ReceivedBundle:
@@ -305,6 +312,7 @@ def receive_bundle(
                 while block := content.read(_COPY_BLOCK):
                     digest.update(block)
                     out.write(block)
+                out.close()
                 received[match[1]] = (member.size, digest.hexdigest())
     except (tarfile.TarError, EOFError, OSError) as err:
         raise BundleError(f"the bundle is malformed or truncated ({err})") from None

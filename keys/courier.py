@@ -1,8 +1,9 @@
 """Signed courier requests: how the networked machine proves it may fetch, ack and push.
 
-Each request is signed with the courier's Ed25519 key over its method, path, a timestamp and the
-SHA-256 of its body. The server accepts a signature once, within a window around its own clock;
-the replay check itself (remembering signatures) is the server's job, since it needs storage.
+Each request is signed with the courier's Ed25519 key over its method, path, a timestamp, a
+random nonce (Ed25519 is deterministic: two equal requests in one second would otherwise carry
+the same signature) and the SHA-256 of its body. The server accepts a signature once, within a
+window around its own clock; remembering signatures is the server's job, since it needs storage.
 """
 
 from __future__ import annotations
@@ -10,19 +11,25 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
+import secrets
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .signing import SignatureError, SigningKey, VerifyKey, parse_verify_key
 
 CONTEXT = "courier-request"
 WINDOW_SECONDS = 300
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_NONCE = re.compile(r"[0-9a-f]{32}")
 
 KEY_HEADER = "Cairn-Courier-Key"
 TIME_HEADER = "Cairn-Timestamp"
 BODY_HEADER = "Cairn-Content-SHA256"
+NONCE_HEADER = "Cairn-Nonce"
 SIGNATURE_HEADER = "Cairn-Signature"
+HEADERS = (KEY_HEADER, TIME_HEADER, NONCE_HEADER, BODY_HEADER, SIGNATURE_HEADER)
 
 
 class CourierAuthError(ValueError):
@@ -35,9 +42,11 @@ class CourierRequest:
     path: str
     timestamp: int
     body_sha256: str
+    nonce: str = field(default_factory=lambda: secrets.token_hex(16))
 
     def message(self) -> bytes:
-        return f"{self.method.upper()}\n{self.path}\n{self.timestamp}\n{self.body_sha256}".encode()
+        fields = (self.method.upper(), self.path, str(self.timestamp), self.nonce, self.body_sha256)
+        return "\n".join(fields).encode()
 
 
 def sign_request(key: SigningKey, request: CourierRequest) -> dict[str, str]:
@@ -46,6 +55,7 @@ def sign_request(key: SigningKey, request: CourierRequest) -> dict[str, str]:
     return {
         KEY_HEADER: str(key.verify_key),
         TIME_HEADER: str(request.timestamp),
+        NONCE_HEADER: request.nonce,
         BODY_HEADER: request.body_sha256,
         SIGNATURE_HEADER: base64.b64encode(signature).decode(),
     }
@@ -66,6 +76,7 @@ def verify_request(
     try:
         key = parse_verify_key(headers[KEY_HEADER])
         timestamp = int(headers[TIME_HEADER])
+        nonce = headers[NONCE_HEADER]
         body_sha256 = headers[BODY_HEADER]
         signature = base64.b64decode(headers[SIGNATURE_HEADER], validate=True)
     except (KeyError, ValueError, binascii.Error):
@@ -76,12 +87,11 @@ def verify_request(
         raise CourierAuthError(
             "the request's timestamp is outside the accepted window; check the clock"
         )
-    if len(body_sha256) != 64 or any(c not in "0123456789abcdef" for c in body_sha256):
-        raise CourierAuthError("the request's body hash is malformed")
+    if not (_HEX64.fullmatch(body_sha256) and _NONCE.fullmatch(nonce)):
+        raise CourierAuthError("the request's body hash or nonce is malformed")
+    signed = CourierRequest(method, path, timestamp, body_sha256, nonce)
     try:
-        key.verify(
-            CONTEXT, CourierRequest(method, path, timestamp, body_sha256).message(), signature
-        )
+        key.verify(CONTEXT, signed.message(), signature)
     except SignatureError:
         raise CourierAuthError("the request's signature does not verify") from None
     return VerifiedRequest(key, body_sha256, signature)

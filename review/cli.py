@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .claims_cli import claim_group, claims, link, unlink
+from .courier_cli import ack, courier_group, fetch, push
 from .import_cli import import_, trust
 from .keys_cli import keys_group
 from .replies_cli import outbox_, reply
@@ -20,7 +21,8 @@ def main() -> None:
 
     The journey: `keys new`, `trust`, `import`, then triage (`tips`, `show`, `mark`, `note`),
     claims (`claim add`, `link`, `claims`), independence (`sources`, `relate`, `suggest`),
-    and finally `report`, `reply` and `outbox`.
+    and finally `report`, `reply` and `outbox`. On the networked machine: `courier new`,
+    `fetch`, `push` and `ack`.
     """
 
 
@@ -44,5 +46,9 @@ for command in (
     report,
     reply,
     outbox_,
+    courier_group,
+    fetch,
+    push,
+    ack,
 ):
     main.add_command(command)

@@ -1,0 +1,231 @@
+"""Courier requests that must be refused cleanly, with nothing changed on the server (I8):
+an unknown or removed key, a replayed or expired signature, a body that does not match its
+signed hash, an oversized or malformed reply bundle; and on the offline side a tampered or
+unsigned bundle imports nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from intake.instance import Instance
+from intake.models import Item, Reply, ReplyChunk, SeenSignature
+from keys import age
+from keys.bundle import ItemInfo, write_bundle
+from keys.courier import EMPTY_BODY_SHA256, CourierRequest, sign_request
+from keys.sealed import seal_item
+from keys.signing import SigningKey
+from tests.courier.conftest import Courier, Reviewer, run
+
+
+def state(url: str) -> tuple[int, ...]:
+    with Session(create_engine(url)) as session:
+        return tuple(
+            session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Item, Reply, ReplyChunk)
+        )
+
+
+def call(
+    courier: Courier,
+    method: str,
+    endpoint: str,
+    body: bytes = b"",
+    key: SigningKey | None = None,
+    timestamp: int | None = None,
+    signed_body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> requests.Response:
+    path = "/courier/v1" + endpoint
+    digest = hashlib.sha256(body if signed_body is None else signed_body).hexdigest()
+    request = CourierRequest(method, path, timestamp or int(time.time()), digest)
+    signed = headers or sign_request(key or courier.key, request)
+    return requests.request(
+        method, courier.server.base_url + path, data=body, headers=signed, timeout=60
+    )
+
+
+def refused(response: requests.Response, status: int, words: str) -> None:
+    assert response.status_code == status, response.text
+    assert words in response.json()["error"]
+
+
+@pytest.fixture
+def submitted(courier: Courier) -> Courier:
+    source = courier.server.source()
+    source.start()
+    assert source.submit("a tip").status_code == 200
+    return courier
+
+
+def test_an_unknown_key_is_refused(submitted: Courier) -> None:
+    before = state(submitted.instance.database_url)
+    refused(call(submitted, "GET", "/bundle", key=SigningKey.generate()), 401, "not known")
+    refused(call(submitted, "GET", "/bundle", headers={"Cairn-Signature": "x"}), 401, "not signed")
+    assert state(submitted.instance.database_url) == before
+
+
+def test_a_removed_key_is_refused_at_once(submitted: Courier) -> None:
+    assert call(submitted, "GET", "/bundle").status_code == 200
+    run("intake", "couriers", "remove", "alice", "--instance", submitted.instance.path)
+    refused(call(submitted, "GET", "/bundle"), 401, "not known")
+
+
+def test_a_replayed_request_is_refused(submitted: Courier) -> None:
+    digest = EMPTY_BODY_SHA256
+    headers = sign_request(
+        submitted.key, CourierRequest("GET", "/courier/v1/bundle", int(time.time()), digest)
+    )
+    assert call(submitted, "GET", "/bundle", headers=headers).status_code == 200
+    refused(call(submitted, "GET", "/bundle", headers=headers), 401, "already used")
+
+
+@pytest.mark.parametrize("skew", [-400, 400])
+def test_a_stale_or_future_timestamp_is_refused(submitted: Courier, skew: int) -> None:
+    refused(call(submitted, "GET", "/bundle", timestamp=int(time.time()) + skew), 401, "window")
+
+
+def test_a_signature_for_another_path_is_refused(submitted: Courier) -> None:
+    headers = sign_request(
+        submitted.key, CourierRequest("GET", "/courier/v1/ack", int(time.time()), EMPTY_BODY_SHA256)
+    )
+    refused(call(submitted, "GET", "/bundle", headers=headers), 401, "does not verify")
+
+
+def test_an_ack_whose_body_differs_from_the_signed_hash_deletes_nothing(
+    submitted: Courier,
+) -> None:
+    url = submitted.instance.database_url
+    with Session(create_engine(url)) as session:
+        ids = list(session.scalars(select(Item.id)))
+    ack = json.dumps({"format": "cairn-ack", "items": ids}).encode()
+    refused(call(submitted, "POST", "/ack", ack, signed_body=b"{}"), 401, "signed hash")
+    refused(call(submitted, "POST", "/ack", b"not json"), 400, "not a Cairn ack")
+    assert state(url)[0] == len(ids) == 1
+
+
+def _reply_bundle(items: list[tuple[str, str, bytes]], signer: SigningKey | None = None) -> bytes:
+    blobs = {item_id: data for item_id, _, data in items}
+    infos = [
+        ItemInfo(id=item_id, source=source, kind="reply", day="2026-11-26", size=len(data))
+        for item_id, source, data in items
+    ]
+    out = io.BytesIO()
+    write_bundle(
+        out,
+        signer or SigningKey.generate(),
+        infos,
+        lambda info: io.BytesIO(blobs[info.id]),
+        kind="replies",
+    )
+    return out.getvalue()
+
+
+def _sealed_reply(recipient: age.Recipient) -> bytes:
+    out = io.BytesIO()
+    seal_item(io.BytesIO(b"a reply"), out, [recipient], "reply")
+    return out.getvalue()
+
+
+def _source_id(url: str) -> str:
+    from intake.models import Source
+
+    with Session(create_engine(url)) as session:
+        return session.scalars(select(Source.id)).one()
+
+
+def test_malformed_reply_bundles_store_nothing(submitted: Courier, offline: Reviewer) -> None:
+    url = submitted.instance.database_url
+    source = _source_id(url)
+    reply = _sealed_reply(offline.identity.recipient)
+    good = _reply_bundle([("r1", source, reply)])
+    with tarfile.open(fileobj=io.BytesIO(good)) as tar:
+        names = tar.getnames()
+    assert names[-2:] == ["manifest.json", "manifest.sig"]
+    before = state(url)
+    cases = {
+        "garbage": b"not a tar at all" * 100,
+        "cut off": good[: good.rindex(b"manifest.sig") + 512 + 10],  # inside the signature
+        "unsigned": good[: good.rfind(b"manifest.sig")],
+        "tampered item": good.replace(b"age-encryption.org/v1", b"age-encryption.org/v2", 1),
+        "unknown source": _reply_bundle([("r2", "nobody", reply)]),
+        "empty": b"",
+    }
+    for name, body in cases.items():
+        response = call(submitted, "POST", "/replies", body)
+        assert response.status_code == 400, (name, response.text)
+        assert state(url) == before, name
+    assert call(submitted, "POST", "/replies", good).json() == {"stored": 1, "already_stored": 0}
+
+
+def test_an_oversized_reply_bundle_is_refused(
+    make_instance: Callable[..., Instance],
+    start_server: Callable[..., object],
+    offline: Reviewer,
+    tmp_path: Path,
+) -> None:
+    instance = make_instance(max_reply_bundle_mib=1)
+    key_file = tmp_path / "courier.key"
+    public = run("review", "courier", "new", "--out", key_file).stdout.strip()
+    run("intake", "couriers", "add", public, "--name", "bob", "--instance", instance.path)
+    from keys.signing import parse_signing_key
+
+    small = Courier(
+        start_server(instance),
+        instance,
+        key_file,  # type: ignore[arg-type]
+        parse_signing_key(key_file.read_text()),
+    )
+    body = _reply_bundle([("big", "s", b"x" * (2 << 20))])
+    refused(call(small, "POST", "/replies", body), 413, "larger than")
+    assert state(instance.database_url) == (0, 0, 0)
+
+
+def test_seen_signatures_are_swept_once_stale(submitted: Courier) -> None:
+    from sqlalchemy.orm import sessionmaker
+
+    from intake.courier_store import CourierStore
+
+    assert call(submitted, "GET", "/bundle").status_code == 200
+    url = submitted.instance.database_url
+    couriers = CourierStore(sessionmaker(create_engine(url)))
+    couriers.sweep(grace_days=0)
+    with Session(create_engine(url)) as session:
+        assert session.scalar(select(func.count()).select_from(SeenSignature)) == 1
+        session.query(SeenSignature).update({"expires": 0})
+        session.commit()
+    couriers.sweep(grace_days=0)
+    with Session(create_engine(url)) as session:
+        assert session.scalar(select(func.count()).select_from(SeenSignature)) == 0
+
+
+def test_a_tampered_or_unsigned_bundle_imports_nothing(
+    submitted: Courier, offline: Reviewer, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle.tar"
+    submitted.review("fetch", "--out", bundle)
+    offline.review("trust", str(submitted.instance.signing_key.verify_key))
+    data = bundle.read_bytes()
+    tampered = tmp_path / "tampered.tar"
+    index = data.index(b"age-encryption.org/v1") + 200
+    tampered.write_bytes(data[:index] + bytes([data[index] ^ 1]) + data[index + 1 :])
+    unsigned = tmp_path / "unsigned.tar"
+    with tarfile.open(bundle) as src, tarfile.open(unsigned, "w") as dst:
+        for member in src.getmembers():
+            if member.name != "manifest.sig":
+                dst.addfile(member, src.extractfile(member))
+    for bad in (tampered, unsigned):
+        result = offline.review("import", bad, ok=False)
+        assert result.returncode != 0 and "nothing was imported" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert json.loads(offline.review("tips", "--json").stdout) == []
