@@ -59,51 +59,6 @@ class Store:
 
     # Submissions
 
-    def begin_submission(self, source_id: str) -> str:
-        submission = Submission(id=new_id(), source_id=source_id, day=today(), lease_until=_lease())
-        with self.sessions.begin() as session:
-            session.add(submission)
-        return submission.id
-
-    def add_item(self, submission_id: str, kind: str) -> str:
-        item = Item(id=new_id(), submission_id=submission_id, kind=kind)
-        with self.sessions.begin() as session:
-            session.add(item)
-            session.execute(
-                update(Submission)
-                .where(Submission.id == submission_id)
-                .values(lease_until=_lease())
-            )
-        return item.id
-
-    def blob_writer(self, submission_id: str, item_id: str) -> BlobWriter:
-        """Each stored row also renews the submission's lease, so a slow upload stays alive."""
-
-        def store_row(seq: int, data: bytes) -> None:
-            with self.sessions.begin() as session:
-                session.add(Chunk(item_id=item_id, seq=seq, data=data))
-                session.execute(
-                    update(Submission)
-                    .where(Submission.id == submission_id)
-                    .values(lease_until=_lease())
-                )
-
-        return BlobWriter(store_row)
-
-    def finish_item(self, item_id: str, size: int) -> None:
-        with self.sessions.begin() as session:
-            session.execute(update(Item).where(Item.id == item_id).values(size=size))
-
-    def complete_submission(self, submission_id: str) -> None:
-        """Make the submission visible, in one transaction: after this it is acknowledged."""
-        with self.sessions.begin() as session:
-            submission = session.get_one(Submission, submission_id)
-            submission.complete = True
-            submission.lease_until = None
-            session.execute(
-                update(Source).where(Source.id == submission.source_id).values(has_submitted=True)
-            )
-
     def submission_writer(self, source_id: str) -> SubmissionWriter:
         """A new submission, written in as few transactions as its size allows."""
         return SubmissionWriter(self.sessions, source_id)
@@ -170,11 +125,10 @@ class Store:
 
 
 class SubmissionWriter:
-    """One submission as it arrives: what ``begin_submission``, ``add_item``, ``blob_writer``,
-    ``finish_item`` and ``complete_submission`` do, in fewer transactions.
+    """One submission as it arrives, in as few transactions as bounded memory allows.
 
-    The submission row is written when its first item starts, as ``begin_submission`` would, so
-    the upload holds its lease (and its source) from then on. After that, items, rows and sizes
+    The submission row is written when its first item starts, so the upload holds its lease (and
+    its source) from then on. After that, items, rows and sizes
     wait in memory until a full row's worth is pending, and then go in one short transaction that
     also renews the lease (as does a new item once a third of the lease has passed); whatever is
     left goes with the completion. A message of a few KiB thus costs two transactions instead of

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, MultipartDecoder
@@ -20,6 +21,7 @@ from keys import age
 from keys.sealed import ItemWriter
 
 from .blobs import BlobWriter
+from .i18n import number
 from .store import Store
 
 # Gunicorn's body reader buffers up to 1 MiB of the socket and copies what is left after each
@@ -50,6 +52,16 @@ class Receipt:
     discarded: bool = False
 
 
+def too_large(max_bytes: int) -> RequestEntityTooLarge:
+    return RequestEntityTooLarge(
+        _l(
+            "This submission is larger than the limit of %(limit)s MiB. Please send it in "
+            "several parts, or leave out the largest files.",
+            limit=number(max_bytes >> 20),
+        )
+    )
+
+
 def safe_file_name(raw: str) -> str:
     """The last path component, without control characters; the name lives only in ciphertext."""
     name = _CONTROL.sub("", re.split(r"[\\/]", raw)[-1]).strip()
@@ -75,7 +87,7 @@ class _SmallField:
     def feed(self, data: bytes) -> None:
         self.value += data
         if len(self.value) > MAX_SMALL_FIELD:
-            raise BadRequest("A form field was far longer than expected.")
+            raise BadRequest(_l("A form field was far longer than expected."))
 
     def finish(self) -> None:
         pass
@@ -143,14 +155,27 @@ class _MessagePart(_SealedPart):
         try:
             text = self._decoder.decode(data, final)
         except UnicodeDecodeError:
-            raise BadRequest("The message is not valid text. Please type it again.") from None
+            raise BadRequest(
+                _l(
+                    "Part of the message is not valid text, perhaps because of how it was "
+                    "copied. Please paste or type it again, or send it as a file."
+                )
+            ) from None
         if "\x00" in text:
-            raise BadRequest("The message contains characters that are not text.")
+            raise BadRequest(
+                _l(
+                    "The message contains characters that are not text. Please send it as a "
+                    "file instead."
+                )
+            )
         self.chars += len(text)
         if self.chars > self._max_chars:
             raise RequestEntityTooLarge(
-                f"The message is longer than {self._max_chars:,} characters. "
-                "Please shorten it, or send it as a file."
+                _l(
+                    "The message is longer than %(limit)s characters. Please shorten it, or "
+                    "send it as a file.",
+                    limit=number(self._max_chars),
+                )
             )
 
 
@@ -205,16 +230,22 @@ class _Form:
             if isinstance(event, Field) and event.name == "csrf_token" and not self.csrf.value:
                 return self.csrf
             raise BadRequest(
-                "This form has expired or is incomplete. Please go back, reload the page and "
-                "try again."
+                _l(
+                    "This form has expired or is incomplete. Please go back, reload the page and "
+                    "try again."
+                )
             )
         if isinstance(event, File):
             if event.name != "files":
-                raise BadRequest("The form contained an unexpected file field.")
+                raise BadRequest(_l("The form contained an unexpected file field."))
             self.file_parts += 1
             if self.file_parts > self.limits.max_files:
                 raise RequestEntityTooLarge(
-                    f"At most {self.limits.max_files} files can be sent at once."
+                    _l(
+                        "At most %(limit)s files can be sent at once. Please send the others "
+                        "in another submission.",
+                        limit=number(self.limits.max_files),
+                    )
                 )
             return _SealedPart(
                 self.receiver,
@@ -228,18 +259,21 @@ class _Form:
             return self.message
         if event.name == HONEYPOT_FIELD and not self.honeypot.value:
             return self.honeypot
-        raise BadRequest("The form contained an unexpected field.")
+        raise BadRequest(_l("The form contained an unexpected field."))
 
     def receipt(self) -> Receipt:
         if self.honeypot.value.strip():
             return Receipt(discarded=True)
         if self.receiver.messages == 0 and self.receiver.files == 0:
-            raise BadRequest("Nothing was sent. Please write a message or choose a file.")
+            raise BadRequest(_l("Nothing was sent. Please write a message or choose a file."))
         chars = self.message.chars if self.message else 0
         if chars < self.limits.min_message_chars:
             raise BadRequest(
-                f"Please write at least {self.limits.min_message_chars} characters in your "
-                "first message, so the people reading it understand what it is about."
+                _l(
+                    "Please write at least %(limit)s characters in your first message, so the "
+                    "people reading it understand what it is about.",
+                    limit=number(self.limits.min_message_chars),
+                )
             )
         return Receipt(messages=self.receiver.messages, files=self.receiver.files)
 
@@ -277,9 +311,7 @@ def _parse(read: Callable[[int], bytes], boundary: bytes, form: _Form) -> None:
         data = read(READ_SIZE)
         received += len(data)
         if received > form.limits.max_bytes:
-            raise RequestEntityTooLarge(
-                f"This submission is larger than the limit of {form.limits.max_bytes >> 20:,} MiB."
-            )
+            raise too_large(form.limits.max_bytes)
         try:
             decoder.receive_data(data or None)
             while (event := decoder.next_event()) is not NEED_DATA:
@@ -293,6 +325,13 @@ def _parse(read: Callable[[int], bytes], boundary: bytes, form: _Form) -> None:
                 elif isinstance(event, Epilogue):
                     return
         except ValueError:  # the decoder's word for malformed input, UnicodeDecodeError included
-            raise BadRequest("The form data is malformed.") from None
+            raise BadRequest(
+                _l(
+                    "The form did not arrive whole, perhaps because the connection was "
+                    "interrupted. Please try again."
+                )
+            ) from None
         if not data:
-            raise BadRequest("The submission was cut off before it ended.")
+            raise BadRequest(
+                _l("The connection was interrupted before everything arrived. Please try again.")
+            )

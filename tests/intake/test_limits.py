@@ -688,14 +688,15 @@ def _check_sweep(store: Store) -> None:
         return source_id
 
     def upload(source_id: str, complete: bool) -> tuple[str, str]:
-        submission_id = store.begin_submission(source_id)
-        item_id = store.add_item(submission_id, "message")
-        blob = store.blob_writer(submission_id, item_id)
-        blob.write(secrets.token_bytes(MIB + 1000))  # two rows
-        store.finish_item(item_id, blob.close())
+        submission = store.submission_writer(source_id)
+        item_id = submission.add_item("message")
+        blob = submission.blob_writer(item_id)
+        blob.write(secrets.token_bytes(MIB + 1000))  # two rows: stored before completion
+        submission.finish_item(item_id, blob.close())
         if complete:
-            store.complete_submission(submission_id)
-        return submission_id, item_id
+            submission.complete()
+        assert submission.submission_id is not None
+        return submission.submission_id, item_id
 
     def expire(submission_id: str) -> None:
         with store.sessions.begin() as session:

@@ -18,7 +18,7 @@ from intake.db import make_engine
 from intake.export import export_bundle
 from intake.instance import Instance
 from intake.models import Chunk, Item, Source, Submission
-from intake.store import Store
+from intake.store import Store, SubmissionWriter
 from keys import age
 from keys.bundle import open_bundle
 from keys.sealed import ItemWriter, open_item
@@ -38,14 +38,14 @@ def _count(store: Store, model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def _seal_into(store: Store, submission_id: str, content: bytes, recipient: age.Recipient) -> str:
-    item_id = store.add_item(submission_id, "file")
-    blob = store.blob_writer(submission_id, item_id)
+def _seal_into(submission: SubmissionWriter, content: bytes, recipient: age.Recipient) -> str:
+    item_id = submission.add_item("file")
+    blob = submission.blob_writer(item_id)
     writer = ItemWriter(blob, [recipient], "file", "a.bin")
     for start in range(0, len(content), 100_000):
         writer.write(content[start : start + 100_000])
     writer.close()
-    store.finish_item(item_id, blob.close())
+    submission.finish_item(item_id, blob.close())
     return item_id
 
 
@@ -53,10 +53,11 @@ def test_i8_submission_is_invisible_until_complete(
     store: Store, reviewer: tuple[age.X25519Identity, ...]
 ) -> None:
     source_id = store.create_source("a" * 64, str(reviewer[0].recipient))
-    submission_id = store.begin_submission(source_id)
-    _seal_into(store, submission_id, b"x" * 3 * MIB, reviewer[0].recipient)
-    assert store.undelivered_items() == []
-    store.complete_submission(submission_id)
+    submission = store.submission_writer(source_id)
+    _seal_into(submission, b"x" * 3 * MIB, reviewer[0].recipient)
+    assert _count(store, Chunk) > 1  # rows are stored as they fill...
+    assert store.undelivered_items() == []  # ...but nothing is visible yet
+    submission.complete()
     assert [item.kind for item, _, _ in store.undelivered_items()] == ["file"]
     assert store.has_submitted(source_id)
 
@@ -65,10 +66,10 @@ def test_i8_discarded_submission_leaves_no_item_or_chunk(
     store: Store, reviewer: tuple[age.X25519Identity, ...]
 ) -> None:
     source_id = store.create_source("b" * 64, str(reviewer[0].recipient))
-    submission_id = store.begin_submission(source_id)
-    _seal_into(store, submission_id, b"y" * 3 * MIB, reviewer[0].recipient)
+    submission = store.submission_writer(source_id)
+    _seal_into(submission, b"y" * 3 * MIB, reviewer[0].recipient)
     assert _count(store, Chunk) > 1
-    store.discard_submission(submission_id)
+    submission.discard()
     assert (_count(store, Submission), _count(store, Item), _count(store, Chunk)) == (0, 0, 0)
 
 
@@ -79,8 +80,9 @@ def test_blob_rows_round_trip_through_a_sealed_item(
     """The first row is patched in place on close; every row reads back in order."""
     content = bytes(range(256)) * (size // 256) + b"z" * (size % 256)
     source_id = store.create_source("c" * 64, str(reviewer[0].recipient))
-    submission_id = store.begin_submission(source_id)
-    item_id = _seal_into(store, submission_id, content, reviewer[0].recipient)
+    submission = store.submission_writer(source_id)
+    item_id = _seal_into(submission, content, reviewer[0].recipient)
+    submission.complete()
     out = io.BytesIO()
     header = open_item(BlobReader(store.sessions, item_id), out, [reviewer[0]])
     assert (header.length, out.getvalue() == content) == (size, True)
@@ -90,11 +92,11 @@ def test_i5_stored_times_are_days_and_leases_are_cleared(
     store: Store, reviewer: tuple[age.X25519Identity, ...]
 ) -> None:
     source_id = store.create_source("d" * 64, str(reviewer[0].recipient))
-    submission_id = store.begin_submission(source_id)
-    _seal_into(store, submission_id, b"m", reviewer[0].recipient)
-    store.complete_submission(submission_id)
+    writer = store.submission_writer(source_id)
+    _seal_into(writer, b"m", reviewer[0].recipient)
+    writer.complete()
     with store.sessions() as session:
-        submission = session.get_one(Submission, submission_id)
+        submission = session.get_one(Submission, writer.submission_id)
         source = session.get_one(Source, source_id)
         assert submission.lease_until is None
         assert type(submission.day) is dt.date and type(source.created_day) is dt.date
