@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench clean catalog
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,24 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Source-page languages (intake/i18n.py): extract the messages, add any new language, update
+# every catalogue, then compile the .mo files (kept in git, so a fresh clone runs as it is).
+LOCALES := es fr de ru ar zh_Hans
+TRANSLATIONS := intake/translations
+BABEL_EXTRACT := $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file \
+	--sort-by-file -w 100 --project=Cairn
+
+catalog: $(STAMP)
+	mkdir -p build
+	$(BABEL_EXTRACT) -o build/messages.pot .
+	for locale in $(LOCALES); do \
+		test -f $(TRANSLATIONS)/$$locale/LC_MESSAGES/messages.po || \
+		$(BIN)/pybabel init -i build/messages.pot -d $(TRANSLATIONS) -l $$locale -w 100; \
+	done
+	$(BIN)/pybabel update -i build/messages.pot -d $(TRANSLATIONS) -w 100 --ignore-obsolete \
+		--ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 bench: $(STAMP)
 	$(BIN)/python bench/crypto.py

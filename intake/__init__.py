@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from flask import Flask, Request, current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import BadRequest
@@ -16,9 +17,11 @@ from werkzeug.exceptions import BadRequest
 from keys import age
 from keys.codename import KdfGate
 
+from .courier_store import CourierStore
 from .db import make_engine
 from .errors import register_error_pages
 from .headers import add_security_headers
+from .i18n import init_i18n
 from .instance import Instance
 from .limits import init_limiter
 from .sessions import DatabaseSessionInterface
@@ -47,7 +50,7 @@ class IntakeRequest(Request):
         self._max_content_length = value
 
     def _get_file_stream(self, *args: Any, **kwargs: Any) -> Any:
-        raise BadRequest("Files can only be sent with the submission form.")
+        raise BadRequest(_l("Files can only be sent with the submission form."))
 
 
 class IntakeFlask(Flask):
@@ -66,6 +69,7 @@ class IntakeFlask(Flask):
 class IntakeState:
     instance: Instance
     store: Store
+    couriers: CourierStore
     recipients: list[age.X25519Recipient]
     kdf: KdfGate
     last_sweep: float = field(default=0.0)
@@ -74,6 +78,7 @@ class IntakeState:
         if time.monotonic() - self.last_sweep > SWEEP_INTERVAL:
             self.last_sweep = time.monotonic()
             self.store.sweep(self.instance.config.unsubmitted_source_days)
+            self.couriers.sweep(self.instance.config.ack_grace_days)
 
 
 def state() -> IntakeState:
@@ -82,6 +87,7 @@ def state() -> IntakeState:
 
 def create_app(instance: Instance) -> Flask:
     """Build the app for an instance (see ``intake.instance.load_instance``)."""
+    from .courier import courier_api
     from .source import source_pages, submit
 
     config = instance.config
@@ -98,15 +104,20 @@ def create_app(instance: Instance) -> Flask:
     app.extensions["cairn"] = IntakeState(
         instance=instance,
         store=store,
+        couriers=CourierStore(sessions),
         recipients=instance.recipients,
         kdf=KdfGate(config.kdf_concurrency, params=instance.kdf_params),
     )
     app.session_interface = DatabaseSessionInterface(
         store, int(config.session_hours * 3600), secure=config.cookie_secure
     )
-    init_limiter(app, config, source_pages)  # first: its check runs before the CSRF check
-    CSRFProtect(app).exempt(submit)  # it checks its token itself, as the body streams in
+    init_limiter(app, config, source_pages, courier_api)  # first: it runs before CSRF checks
+    csrf = CSRFProtect(app)
+    csrf.exempt(submit)  # it checks its token itself, as the body streams in
+    csrf.exempt(courier_api)  # every courier request is signed instead
+    init_i18n(app)
     app.register_blueprint(source_pages)
+    app.register_blueprint(courier_api)
     register_error_pages(app)
     app.after_request(add_security_headers)
     app.before_request(lambda: state().sweep_if_due())

@@ -13,6 +13,8 @@ import hashlib
 
 from flask import Blueprint, Flask, request, session
 from flask_limiter import Limiter
+from limits import parse_many
+from werkzeug.exceptions import TooManyRequests
 
 from keys.courier import KEY_HEADER
 
@@ -63,19 +65,24 @@ def init_limiter(
     limiter.limit(config.global_post_limit, methods=["POST"], key_func=lambda: "global-post")(
         source_pages
     )
-    # A circuit's or a session's budget covers all its POSTs, whichever page they go to.
-    limiter.shared_limit(
-        config.circuit_limit,
-        scope="circuit",
-        methods=["POST"],
-        key_func=_circuit_key,
-        exempt_when=lambda: tor_circuit() is None,
-    )(source_pages)
-    limiter.shared_limit(
-        config.session_limit,
-        scope="session",
-        methods=["POST"],
-        key_func=_session_key,
-        exempt_when=_no_session,
-    )(source_pages)
+    # A circuit's or a session's budget covers all its POSTs, whichever page they go to. It is
+    # spent before the limiter's own check, and a POST it refuses stops there: the limiter hits
+    # every limit, refused or not, so one noisy circuit's refused POSTs would otherwise use up
+    # the global budgets and lock every other source out.
+    own_budgets = [
+        (parse_many(config.circuit_limit), "circuit", _circuit_key, lambda: tor_circuit() is None),
+        (parse_many(config.session_limit), "session", _session_key, _no_session),
+    ]
+
+    def spend_own_budgets() -> None:
+        if request.method != "POST" or request.blueprint != source_pages.name:
+            return
+        for budgets, scope, key_func, exempt in own_budgets:
+            if exempt():
+                continue
+            key = key_func()
+            if not all(limiter.limiter.hit(budget, "cairn", key, scope) for budget in budgets):
+                raise TooManyRequests()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, spend_own_budgets)
     return limiter

@@ -19,15 +19,18 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, validate_csrf
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest
 from werkzeug.http import parse_options_header
 from wtforms import ValidationError
 
 from keys.codename import generate_codename, normalize_codename
 
 from . import state
-from .submission import SubmissionLimits, receive_submission
+from .i18n import SESSION_KEY, keep_language_for_this_page, number
+from .replies import open_replies
+from .submission import SubmissionLimits, receive_submission, too_large
 
 MIB = 1 << 20
 MAX_CODENAME_CHARS = 300
@@ -35,19 +38,28 @@ MAX_CODENAME_CHARS = 300
 source_pages = Blueprint("source", __name__)
 
 
-def _limits(first: bool) -> SubmissionLimits:
-    config = state().instance.config
+def _limits(source_id: str) -> SubmissionLimits:
+    cairn = state()
+    config = cairn.instance.config
+    # A minimum length applies to a source's first message only (asked of the DB only if set).
+    minimum = config.min_first_message_chars
+    if minimum and cairn.store.has_submitted(source_id):
+        minimum = 0
     return SubmissionLimits(
         max_bytes=config.max_upload_mib * MIB,
         max_message_chars=config.max_message_chars,
         max_files=config.max_files,
-        min_message_chars=config.min_first_message_chars if first else 0,
+        min_message_chars=minimum,
     )
 
 
 def _page_context() -> dict[str, object]:
     config = state().instance.config
-    return {"max_upload_mib": config.max_upload_mib, "max_files": config.max_files}
+    return {
+        "max_upload_mib": number(config.max_upload_mib),
+        "max_files": number(config.max_files),
+        "max_message_chars": number(config.max_message_chars),
+    }
 
 
 def _ensure_open() -> None:
@@ -61,10 +73,14 @@ def _ensure_open() -> None:
 
 
 def _begin_session(source_id: str) -> None:
-    """A fresh token whenever a source identifies itself, so an old token never gains access."""
+    """A fresh token whenever a source identifies itself, so an old token never gains access.
+    The language the source chose stays."""
+    language = session.get(SESSION_KEY)
     session.clear()
     current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
     session["source_id"] = source_id
+    if language:
+        session[SESSION_KEY] = language
 
 
 def _source_id() -> str:
@@ -79,6 +95,10 @@ def _check_csrf(token: str) -> None:
         validate_csrf(token)
     except ValidationError as err:
         raise CSRFError(str(err)) from None
+
+
+def _login_context() -> dict[str, object]:
+    return {"unused_days": state().instance.config.unsubmitted_source_days}
 
 
 @source_pages.get("/")
@@ -116,13 +136,11 @@ def submit() -> ResponseReturnValue:
     mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
     boundary = options.get("boundary", "").encode("latin-1", "replace")
     if mimetype != "multipart/form-data" or not boundary:
-        raise BadRequest("Please use the form on the page to send a message or files.")
+        raise BadRequest(_l("Please use the form on the page to send a message or files."))
     cairn = state()
-    limits = _limits(first=not cairn.store.has_submitted(source_id))
+    limits = _limits(source_id)
     if request.content_length and request.content_length > limits.max_bytes:
-        raise RequestEntityTooLarge(
-            f"This submission is larger than the limit of {limits.max_bytes // MIB:,} MiB."
-        )
+        raise too_large(limits.max_bytes)
     receive_submission(
         request.stream.read, boundary, cairn.store, source_id, cairn.recipients, limits, _check_csrf
     )
@@ -131,7 +149,7 @@ def submit() -> ResponseReturnValue:
 
 @source_pages.get("/login")
 def login_form() -> ResponseReturnValue:
-    return render_template("login.html", failed=False)
+    return render_template("login.html", failed=False, **_login_context())
 
 
 @source_pages.post("/login")
@@ -142,12 +160,23 @@ def login() -> ResponseReturnValue:
     keys = cairn.kdf.derive(codename or "-", cairn.instance.pepper)
     source_id = cairn.store.find_source(keys.lookup_id) if codename else None
     if source_id is None:
-        return render_template("login.html", failed=True), 403
+        return render_template("login.html", failed=True, **_login_context()), 403
     _begin_session(source_id)
-    return render_template("checkback.html", **_page_context())
+    replies = open_replies(cairn.couriers, source_id, keys.reply_identity)
+    return render_template("checkback.html", replies=replies, **_page_context())
+
+
+@source_pages.post("/replies/<reply_id>/delete")
+def delete_reply(reply_id: str) -> ResponseReturnValue:
+    """A source may delete a reply once read; the page cannot list the rest without the codename."""
+    if not state().couriers.delete_reply(_source_id(), reply_id):
+        abort(404)
+    return render_template("reply_deleted.html")
 
 
 @source_pages.post("/logout")
 def logout() -> ResponseReturnValue:
+    """Forget everything, the language too; only this last page keeps the source's language."""
+    keep_language_for_this_page()
     session.clear()
     return render_template("logged_out.html")

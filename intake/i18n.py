@@ -1,0 +1,114 @@
+"""Languages of the source pages (Flask-Babel).
+
+A source's language comes from, in order: a ``?lang=`` link of the switcher on every page (no
+JavaScript), the choice such a link stored in the server-side session, and the browser's
+Accept-Language. Tor Browser usually asks for English whatever its own language is, which is why
+the plain link switcher matters.
+
+Catalogues live in intake/translations/<locale>/LC_MESSAGES/messages.po, with the compiled .mo
+beside each (``make catalog`` extracts, updates and compiles; tests/source/test_i18n.py fails
+when a message is missing, untranslated, fuzzy, or a .mo is stale).
+"""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask import Flask, g, request, session, url_for
+from flask_babel import Babel, format_number
+
+# Public tag (BCP 47: the ?lang= value and the <html lang>) -> (Babel locale id, native name).
+LANGUAGES: dict[str, tuple[str, str]] = {
+    "en": ("en", "English"),
+    "es": ("es", "Español"),
+    "fr": ("fr", "Français"),
+    "de": ("de", "Deutsch"),
+    "ru": ("ru", "Русский"),
+    "ar": ("ar", "العربية"),
+    "zh-Hans": ("zh_Hans", "简体中文"),
+}
+DEFAULT_LANGUAGE = "en"
+SESSION_KEY = "lang"
+# The pages a source can open with a plain GET: the switcher reloads them in the new language.
+# Every other page (a POST's answer, an error) switches by going to the start page.
+GET_PAGES = frozenset({"source.index", "source.login_form", "source.submit_form"})
+_BY_PRIMARY = {tag.split("-")[0]: tag for tag in LANGUAGES}
+DIRECTIONS = {tag: Locale.parse(locale).text_direction for tag, (locale, _) in LANGUAGES.items()}
+
+
+def _known(tag: object) -> str | None:
+    return tag if isinstance(tag, str) and tag in LANGUAGES else None
+
+
+def _from_accept_language() -> str | None:
+    """The first language the browser asks for that we have; any Chinese gets Simplified."""
+    for value, quality in request.accept_languages:
+        if quality <= 0:
+            continue
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if primary in _BY_PRIMARY:
+            return _BY_PRIMARY[primary]
+    return None
+
+
+def current_language() -> str:
+    """The public tag of the language this request is answered in."""
+    return (
+        _known(g.get("cairn_lang"))
+        or _known(request.args.get("lang"))
+        or _known(session.get(SESSION_KEY))
+        or _from_accept_language()
+        or DEFAULT_LANGUAGE
+    )
+
+
+def select_locale() -> str:
+    return LANGUAGES[current_language()][0]
+
+
+def remember_choice() -> None:
+    """A switcher link (``?lang=xx``) sets the language for the rest of the session."""
+    tag = _known(request.args.get("lang"))
+    if tag and session.get(SESSION_KEY) != tag:
+        session[SESSION_KEY] = tag
+
+
+def keep_language_for_this_page() -> None:
+    """Before a session is cleared (log-out): answer this request in the language it had."""
+    g.cairn_lang = current_language()
+
+
+def number(value: int | float) -> str:
+    """A number written the way the source's language writes it (100,000 / 100 000 / 100.000)."""
+    return str(format_number(value))
+
+
+def _language_links(endpoint: str | None) -> list[dict[str, object]]:
+    target = endpoint if request.method == "GET" and endpoint in GET_PAGES else "source.index"
+    current = current_language()
+    return [
+        {
+            "tag": tag,
+            "name": name,
+            "url": url_for(target, lang=tag),
+            "current": tag == current,
+            "dir": DIRECTIONS[tag],
+        }
+        for tag, (_locale, name) in LANGUAGES.items()
+    ]
+
+
+def _template_context() -> dict[str, object]:
+    tag = current_language()
+    return {
+        "html_lang": tag,
+        "html_dir": DIRECTIONS[tag],
+        "language_links": _language_links,
+    }
+
+
+def init_i18n(app: Flask) -> Babel:
+    babel = Babel(app, locale_selector=select_locale)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
+    app.before_request(remember_choice)
+    app.context_processor(_template_context)
+    return babel
