@@ -24,6 +24,7 @@ from .headers import add_security_headers
 from .i18n import init_i18n
 from .instance import Instance
 from .limits import init_limiter
+from .listeners import route_by_listener
 from .sessions import DatabaseSessionInterface
 from .store import Store
 
@@ -119,6 +120,8 @@ def create_app(instance: Instance) -> Flask:
     app.register_blueprint(source_pages)
     app.register_blueprint(courier_api)
     register_error_pages(app)
+    if config.courier_port:
+        app.before_request(lambda: route_by_listener(config.courier_port))
     app.after_request(add_security_headers)
     app.before_request(lambda: state().sweep_if_due())
     return app

@@ -47,6 +47,9 @@ class Config:
     circuit_limit: str = "30/minute"
     session_limit: str = "20/minute"
     kdf_concurrency: int = 2
+    # A port of its own for the courier API (the courier onion points at it); the main port then
+    # serves the source pages only. 0 serves both on the main port (the demo, tests).
+    courier_port: int = 0
     courier_limit: str = "120/minute"
     ack_grace_days: int = 0
     max_reply_bundle_mib: int = 64

@@ -71,8 +71,12 @@ def serve(
     threads: int = 16,
     proxy_protocol: bool = False,
 ) -> None:
+    courier_port = load_instance(instance_path).config.courier_port
+    ports = [port, courier_port] if courier_port else [port]
     options: dict[str, Any] = {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "bind": [f"[{host}]:{p}" if ":" in host else f"{host}:{p}" for p in ports],
+        # Several intake processes (intake@PORT) can then share the one courier port.
+        "reuse_port": bool(courier_port),
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",

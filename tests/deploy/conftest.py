@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 # The intake fixtures (instances, real gunicorn servers, export), shared with tests/intake/.
-from tests.intake.conftest import export_and_open, make_instance, start_server  # noqa: F401
+from tests.intake.conftest import export_and_open, make_instance, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

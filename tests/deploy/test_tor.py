@@ -104,10 +104,12 @@ def test_every_torrc_has_a_defended_source_onion_and_a_courier_onion(template: P
     source, courier = services["source"], services["courier"]
     assert ("HiddenServicePoWDefensesEnabled", "1") in source
     assert ("HiddenServiceExportCircuitID", "haproxy") in source  # intake: --proxy-protocol
-    # Both reach the same intake port(s): the courier API is under /courier/v1/ on that server.
+    # The source onion reaches intake's source port(s); the courier onion the same hosts' courier
+    # port, where only the courier API answers (intake/listeners.py).
     ports = [value for key, value in source if key == "HiddenServicePort"]
-    assert ports and ports == [value for key, value in courier if key == "HiddenServicePort"]
-    assert all(port.startswith("80 ") and port.endswith(":8080") for port in ports)
+    courier_ports = [value for key, value in courier if key == "HiddenServicePort"]
+    assert ports and all(port.startswith("80 ") and port.endswith(":8080") for port in ports)
+    assert courier_ports == [port.replace(":8080", ":8090") for port in ports]
 
 
 def test_tor_makes_real_onion_addresses_and_intake_check_reports_them(
