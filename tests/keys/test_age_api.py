@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from keys import age, bech32
+from tests.keys.age_bytes import decrypt, encrypt
 
 CHUNK = 64 * 1024
 # The identity of the CCTV vectors, and the recipient `age-keygen -y` derives from it.
@@ -22,18 +23,6 @@ FAST_WORK_FACTOR = 10
 needs_age_cli = pytest.mark.skipif(
     shutil.which("age") is None, reason="the age CLI is not installed; .ci/run installs it"
 )
-
-
-def encrypt(data: bytes, recipients: list[age.Recipient]) -> bytes:
-    out = io.BytesIO()
-    age.encrypt(io.BytesIO(data), out, recipients)
-    return out.getvalue()
-
-
-def decrypt(data: bytes, identities: list[age.Identity]) -> bytes:
-    out = io.BytesIO()
-    age.decrypt(io.BytesIO(data), out, identities)
-    return out.getvalue()
 
 
 # bech32 -------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ exist; only the interactive prompt on /dev/tty), so the passphrase tests run ``a
 
 from __future__ import annotations
 
-import io
 import os
 import pty
 import re
@@ -25,6 +24,8 @@ import pyrage
 import pytest
 
 from keys import age
+from tests.keys.age_bytes import decrypt as cairn_decrypt
+from tests.keys.age_bytes import encrypt as cairn_encrypt
 
 # The whole module, pyrage round trips included, needs the CLI: skip it loudly (pytest -ra).
 if shutil.which("age") is None or shutil.which("age-keygen") is None:
@@ -58,18 +59,6 @@ def run(argv: list[str | os.PathLike[str]]) -> subprocess.CompletedProcess[bytes
 
 def plaintext(size: int) -> bytes:
     return os.urandom(size)
-
-
-def cairn_encrypt(data: bytes, recipients: list[age.Recipient]) -> bytes:
-    out = io.BytesIO()
-    age.encrypt(io.BytesIO(data), out, recipients)
-    return out.getvalue()
-
-
-def cairn_decrypt(data: bytes, identities: list[age.Identity]) -> bytes:
-    out = io.BytesIO()
-    age.decrypt(io.BytesIO(data), out, identities)
-    return out.getvalue()
 
 
 def run_with_tty(

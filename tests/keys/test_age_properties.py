@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from keys import age
+from tests.keys.age_bytes import decrypt, encrypt
 
 CHUNK = 64 * 1024
 ENCRYPTED_CHUNK = CHUNK + 16
@@ -42,18 +43,6 @@ COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 def make_plaintext(size: int, seed: int) -> bytes:
     return random.Random(seed).randbytes(size)
-
-
-def encrypt(data: bytes, recipients: list[age.Recipient]) -> bytes:
-    out = io.BytesIO()
-    age.encrypt(io.BytesIO(data), out, recipients)
-    return out.getvalue()
-
-
-def decrypt(data: bytes, identities: list[age.Identity]) -> bytes:
-    out = io.BytesIO()
-    age.decrypt(io.BytesIO(data), out, identities)
-    return out.getvalue()
 
 
 def payload_offset(ciphertext: bytes) -> int:
