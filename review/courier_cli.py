@@ -8,7 +8,9 @@ and reply bundles back. Its key signs each request; the server must know it
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 import platformdirs
@@ -17,19 +19,27 @@ from keys.signing import SigningKey, parse_signing_key
 
 from .courier import Courier, CourierFailed
 
+T = TypeVar("T")
+
 
 def default_courier_key() -> Path:
     return platformdirs.user_data_path("cairn") / "courier.key"
 
 
-def _courier(server: str, key_path: Path, proxy: str | None) -> Courier:
+def _with_courier(
+    server: str, key_path: Path, proxy: str | None, call: Callable[[Courier], T]
+) -> T:
+    """Run one request; a missing key or a refusal becomes a one-line error."""
     try:
         key = parse_signing_key(key_path.read_text())
     except (OSError, ValueError) as err:
         raise click.ClickException(
             f"cannot read the courier key {key_path} ({err}); make one with `review courier new`"
         ) from None
-    return Courier(server, key, proxy)
+    try:
+        return call(Courier(server, key, proxy))
+    except CourierFailed as err:
+        raise click.ClickException(str(err)) from None
 
 
 server_option = click.option(
@@ -84,10 +94,7 @@ def courier_new(out: Path) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def fetch(server: str, key_path: Path, proxy: str | None, out: Path) -> None:
     """Download the bundle of new tips; carry it to the offline machine for `review import`."""
-    try:
-        size = _courier(server, key_path, proxy).fetch(out)
-    except CourierFailed as err:
-        raise click.ClickException(str(err)) from None
+    size = _with_courier(server, key_path, proxy, lambda courier: courier.fetch(out))
     click.echo(f"Wrote {out} ({size:,} bytes).")
 
 
@@ -98,10 +105,7 @@ def fetch(server: str, key_path: Path, proxy: str | None, out: Path) -> None:
 @click.argument("reply_bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def push(server: str, key_path: Path, proxy: str | None, reply_bundle: Path) -> None:
     """Upload a reply bundle written by `review outbox --out` on the offline machine."""
-    try:
-        result = _courier(server, key_path, proxy).push(reply_bundle)
-    except CourierFailed as err:
-        raise click.ClickException(str(err)) from None
+    result = _with_courier(server, key_path, proxy, lambda courier: courier.push(reply_bundle))
     click.echo(
         f"Delivered {result['stored']} replies ({result['already_stored']} were already there)."
     )
@@ -114,8 +118,5 @@ def push(server: str, key_path: Path, proxy: str | None, reply_bundle: Path) -> 
 @click.argument("ack_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def ack(server: str, key_path: Path, proxy: str | None, ack_file: Path) -> None:
     """Tell the server which tips the offline machine imported, so it can delete them."""
-    try:
-        result = _courier(server, key_path, proxy).ack(ack_file)
-    except CourierFailed as err:
-        raise click.ClickException(str(err)) from None
+    result = _with_courier(server, key_path, proxy, lambda courier: courier.ack(ack_file))
     click.echo(f"The server acknowledged {result['acknowledged']} items.")
