@@ -8,7 +8,9 @@ chromium`; .ci/run installs it). Without it the browser tests skip, loudly.
 
 from __future__ import annotations
 
+import io
 import os
+import secrets
 import subprocess
 import warnings
 from collections.abc import Callable, Iterator
@@ -17,10 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import sessionmaker
 
-from intake.db import migrate
+from intake.courier_store import CourierStore
+from intake.db import make_engine, migrate
 from intake.instance import Instance, init_instance, load_instance
+from intake.store import Store
 from keys import age
+from keys.bundle import BundleItem
+from keys.codename import derive_source_keys
+from keys.sealed import seal_item
 from tests.conftest import free_port, wait_for_port
 from tests.intake.conftest import (  # the last two are fixtures, injected by name
     FAST_SETTINGS,
@@ -66,6 +74,7 @@ PAGES = (
     "login",
     "login-failed",
     "check-back",
+    "reply-deleted",
     "error-404",
     "error-400-csrf",
     "error-429",
@@ -198,6 +207,35 @@ def sent_items(label: str) -> list[tuple[str, str, bytes]]:
     ]
 
 
+REPLY = "Thank you. Could you tell us who else was in the room?"
+
+
+def deliver_reply(instance: Instance, codename: str, text: str) -> None:
+    """What the courier does when it pushes a reviewer's reply (tests/courier proves that path):
+    a reply sealed to the source's reply recipient, stored and made visible on the server."""
+    keys = derive_source_keys(codename, instance.pepper, instance.kdf_params)
+    sessions = sessionmaker(make_engine(instance.database_url))
+    source_id = Store(sessions).find_source(keys.lookup_id)
+    assert source_id is not None
+    sealed = io.BytesIO()
+    seal_item(io.BytesIO(text.encode()), sealed, [keys.reply_identity.recipient], "reply")
+    couriers = CourierStore(sessions)
+    reply_id = secrets.token_hex(16)
+    writer = couriers.begin_reply(reply_id)
+    assert writer is not None
+    writer.write(sealed.getvalue())
+    writer.close()
+    item = BundleItem(
+        id=reply_id,
+        source=source_id,
+        kind="reply",
+        day="2026-11-26",
+        size=len(sealed.getvalue()),
+        sha256="0" * 64,
+    )
+    couriers.complete_replies([item], [reply_id])
+
+
 def walk_every_page(
     page: Any, servers: Servers, visit: Callable[[str], None], label: str = "walk"
 ) -> str:
@@ -205,8 +243,7 @@ def walk_every_page(
     ``visit(name)`` on each page of PAGES while it is shown. Returns the codename. What it
     sends is ``sent_items(label)``.
 
-    Reading a reply belongs between logging in and the follow-up, once the courier (issue #4)
-    can deliver replies to the check-back page; the lead adds that step here.
+    A reviewer's reply is delivered before the source checks back, read, then deleted.
     """
     main, context = servers.main.base_url, page.context
     _goto(page, main + "/", 200)
@@ -244,10 +281,14 @@ def walk_every_page(
     page.fill("#codename", "these are not the words you were given at all")
     _submit(page, "/login", 403)
     visit("login-failed")
+    deliver_reply(servers.instance, codename, f"{REPLY} [{label}]")
     page.fill("#codename", codename)
     _submit(page, "/login", 200)
+    assert page.inner_text(".reply-text").strip() == f"{REPLY} [{label}]"
     visit("check-back")
-    # Reading a reply: needs the courier (issue #4), which puts replies on this page.
+    _submit(page, str(page.get_attribute(".reply form", "action")), 200)
+    visit("reply-deleted")
+    _goto(page, main + "/submit", 200)
     page.fill("#message", f"{FOLLOW_UP} [{label}]")
     _submit(page, "/submit", 200)
     _submit(page, "/logout", 200)

@@ -40,6 +40,7 @@ ENGLISH_HEADINGS = {
     "login": "Check back",
     "login-failed": "Check back",
     "check-back": "Welcome back",
+    "reply-deleted": "Reply deleted",
     "error-400-csrf": "Something in that request did not work",
     "error-403": "Please check in again",
     "error-404": "There is no page here",
