@@ -96,8 +96,10 @@ def test_tor_reaches_the_intake_containers_and_only_tor_sends_proxy_lines(profil
     tor_address = tor["networks"]["onion"]["ipv4_address"]
     assert "egress" in tor["networks"]  # tor alone has a way out
     assert tor["environment"]["CAIRN_TORRC"] == f"/etc/tor/cairn/{TORRC[tor_name].name}"
-    addresses = {f"{s['networks']['onion']['ipv4_address']}:8080" for s in intakes.values()}
-    assert torrc_targets(TORRC[tor_name]) == addresses
+    # Every intake's source port (8080) and courier port (8090, which each intake listens on).
+    hosts = [s["networks"]["onion"]["ipv4_address"] for s in intakes.values()]
+    assert torrc_targets(TORRC[tor_name]) == {f"{h}:{p}" for h in hosts for p in (8080, 8090)}
+    assert all(str(s["environment"]["CAIRN_COURIER_PORT"]) == "8090" for s in intakes.values())
     volumes = " ".join(tor["volumes"])
     assert "onion-keys:/var/lib/tor" in volumes and "courier-clients:/etc/cairn" in volumes
 
