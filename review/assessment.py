@@ -13,12 +13,10 @@ from typing import cast
 from sqlalchemy import select
 
 from .corroboration import (
-    Basis,
     Evidence,
     Group,
     Relation,
     RelationKind,
-    Stance,
     claim_statuses,
     independence_groups,
 )
@@ -72,7 +70,7 @@ def relations(workspace: Workspace) -> list[Relation]:
 
 def groups(workspace: Workspace) -> dict[str, Group]:
     """Every source's independence group."""
-    sources = workspace.session.scalars(select(Source.id))
+    sources = workspace.session.connection().execute(select(Source.id)).scalars()
     return independence_groups(sources, relations(workspace))
 
 
@@ -86,14 +84,14 @@ def members(group: Group, names: Mapping[str, str]) -> Members:
 
 
 def evidence(workspace: Workspace) -> list[Evidence]:
-    """Every link, with the source of its tip (joined here: cheaper than in SQLite)."""
-    session = workspace.session
-    source_of = {tip: source for tip, source in session.execute(select(Tip.id, Tip.source_id))}
-    links = session.execute(select(Link.claim_id, Link.tip_id, Link.stance, Link.basis))
-    return [
-        Evidence(claim, tip, source_of[tip], cast(Stance, stance), cast(Basis, basis))
-        for claim, tip, stance, basis in links
-    ]
+    """Every link, with the source of its tip. Plain rows from the connection: for 50,000 links
+    the ORM's per-row work cost more than the corroboration itself."""
+    rows = workspace.session.connection().execute(
+        select(Link.claim_id, Link.tip_id, Tip.source_id, Link.stance, Link.basis).join(
+            Tip, Tip.id == Link.tip_id
+        )
+    )
+    return list(map(Evidence._make, rows))
 
 
 def assess(workspace: Workspace, threshold: int) -> list[ClaimView]:
