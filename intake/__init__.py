@@ -41,10 +41,12 @@ class IntakeRequest(Request):
     @property
     def max_content_length(self) -> int | None:
         """Werkzeug reads a urlencoded body whole, so every form but the submission form (which
-        streams and counts its own bytes) is refused (413) past this size, before it is read."""
+        streams and counts its own bytes) is refused (413) past this size, before it is read.
+        The courier API streams and counts its bodies too, each against its own limit."""
         if self._max_content_length is not None:
             return self._max_content_length
-        return None if self.endpoint == "source.submit" else self.max_form_memory_size
+        streamed = self.endpoint == "source.submit" or self.blueprint == "courier"
+        return None if streamed else self.max_form_memory_size
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:

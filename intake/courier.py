@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, Unauthorized
 
 from keys import courier as signed
+from keys.age.header import VERSION_LINE as AGE_VERSION_LINE
 from keys.bundle import BundleError, receive_bundle
 
 from . import state
@@ -144,18 +145,24 @@ def push_replies() -> ResponseReturnValue:
 
 
 class _Sink:
-    """A received reply: into its blob, or nowhere when it was stored by an earlier push."""
+    """A received reply: into its blob, or nowhere when it was stored by an earlier push. It must
+    at least look like an age file (I7); the server cannot check more without the source's key."""
 
     def __init__(self, writer: BlobWriter | None, on_close: Callable[[], object]) -> None:
         self._writer = writer
         self._on_close = on_close
+        self._start = b""
 
     def write(self, data: bytes) -> int:
+        if len(self._start) < len(AGE_VERSION_LINE):
+            self._start += data[: len(AGE_VERSION_LINE)]
         if self._writer is not None:
             self._writer.write(data)
         return len(data)
 
     def close(self) -> None:
+        if not self._start.startswith(AGE_VERSION_LINE):
+            raise BundleError("a reply in the bundle is not an age file")
         if self._writer is not None:
             self._writer.close()
         self._on_close()

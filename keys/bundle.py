@@ -208,6 +208,17 @@ def _check_members(tar: tarfile.TarFile, items: Sequence[BundleItem]) -> None:
             raise BundleError(f"{member.name} does not have the size the manifest says")
 
 
+def _load_manifest(manifest_bytes: bytes) -> dict[str, object]:
+    """The manifest's JSON object; JSON nested too deeply to parse is malformed too."""
+    try:
+        manifest = json.loads(manifest_bytes)
+    except (ValueError, RecursionError):
+        raise BundleError("the bundle's manifest is not valid JSON") from None
+    if not isinstance(manifest, dict):
+        raise BundleError("the bundle's manifest is not a JSON object")
+    return manifest
+
+
 def _verified_items(
     manifest_bytes: bytes, signature: bytes, signer: VerifyKey, kind: str
 ) -> tuple[BundleItem, ...]:
@@ -219,12 +230,15 @@ def _verified_items(
         else:
             reason = "its signer's key; it was modified"
         raise BundleError(f"the bundle's signature does not verify with {reason}") from None
-    manifest = json.loads(manifest_bytes)
+    manifest = _load_manifest(manifest_bytes)
     if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
         raise BundleError("unsupported bundle format or version")
     if manifest.get("kind") != kind:
         raise BundleError(f"this is not a bundle of {kind}")
-    items = tuple(_parse_item(raw) for raw in manifest.get("items", []))
+    raw_items = manifest.get("items", [])
+    if not isinstance(raw_items, list):
+        raise BundleError("the manifest's items are not a list")
+    items = tuple(_parse_item(raw) for raw in raw_items)
     if len({item.id for item in items}) != len(items):
         raise BundleError("the manifest lists an item twice")
     return items
@@ -268,9 +282,10 @@ class ReceivedBundle:
 
 
 def _signer_of(manifest_bytes: bytes) -> VerifyKey:
+    signer = _load_manifest(manifest_bytes).get("signer")
     try:
-        return parse_verify_key(json.loads(manifest_bytes)["signer"])
-    except (ValueError, KeyError, TypeError):
+        return parse_verify_key(signer if isinstance(signer, str) else "")
+    except ValueError:
         raise BundleError("the manifest names no valid signer") from None
 
 

@@ -116,11 +116,13 @@ def _parse_header(line: bytes) -> ItemHeader:
             length=fields["length"],
             version=fields["v"],
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # JSON nested too deeply, too
         raise SealedItemError("the item's header is not valid") from None
     if header.version != FORMAT_VERSION:
         raise SealedItemError(f"unsupported sealed item version {header.version!r}")
-    if header.kind not in KINDS or not isinstance(header.length, int) or header.length < 0:
+    if not isinstance(header.kind, str) or header.kind not in KINDS:
+        raise SealedItemError("the item's header is not valid")
+    if not isinstance(header.length, int) or header.length < 0:
         raise SealedItemError("the item's header is not valid")
     if not isinstance(header.name, str) or not isinstance(header.media_type, str):
         raise SealedItemError("the item's header is not valid")

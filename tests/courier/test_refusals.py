@@ -159,6 +159,7 @@ def test_malformed_reply_bundles_store_nothing(submitted: Courier, offline: Revi
         "unsigned": good[: good.rfind(b"manifest.sig")],
         "tampered item": good.replace(b"age-encryption.org/v1", b"age-encryption.org/v2", 1),
         "unknown source": _reply_bundle([("r2", "nobody", reply)]),
+        "not an age file": _reply_bundle([("r3", source, b"plain words, not a sealed reply")]),
         "empty": b"",
     }
     for name, body in cases.items():

@@ -1,0 +1,58 @@
+"""Helpers shared by the robustness tests: killing a server hard, counting what is stored."""
+
+from __future__ import annotations
+
+import psutil
+import sqlalchemy
+
+from intake.db import make_engine
+from intake.instance import Instance
+from tests.intake.conftest import LiveServer
+
+# Every table a request could change, tip data and its bookkeeping alike.
+STORED_TABLES = (
+    "sources",
+    "submissions",
+    "items",
+    "chunks",
+    "replies",
+    "reply_chunks",
+    "couriers",
+    "seen_signatures",
+)
+
+
+def worker_processes(server: LiveServer) -> list[psutil.Process]:
+    """gunicorn's workers: the children of the master, which is the ``intake serve`` process."""
+    return psutil.Process(server.process.pid).children(recursive=True)
+
+
+def kill_9(server: LiveServer) -> None:
+    """SIGKILL the gunicorn master and all its workers, as a crash or the OOM killer would.
+
+    All are frozen first (SIGSTOP), so none reacts to another's death (a gunicorn worker whose
+    master dies exits on its own, cleanly), then each gets SIGKILL: nothing runs a finaliser.
+    """
+    master = psutil.Process(server.process.pid)
+    processes = [master, *master.children(recursive=True)]
+    for process in processes:
+        process.suspend()
+    for process in processes:
+        process.kill()
+    server.process.wait(10)
+    _, alive = psutil.wait_procs(processes, timeout=10)
+    assert not alive, alive
+
+
+def table_counts(instance: Instance, tables: tuple[str, ...] = STORED_TABLES) -> dict[str, int]:
+    engine = make_engine(instance.database_url)
+    try:
+        with engine.connect() as connection:
+            return {
+                name: connection.execute(
+                    sqlalchemy.select(sqlalchemy.func.count()).select_from(sqlalchemy.table(name))
+                ).scalar_one()
+                for name in tables
+            }
+    finally:
+        engine.dispose()

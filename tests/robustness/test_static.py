@@ -1,0 +1,94 @@
+"""Static checks that keep the code base honest about what it lets slide.
+
+- Ruff's S rules (bandit) stay selected and pass; every inline ``noqa`` in keys/, intake/ and
+  review/ names its rules and says why, after ``--``; every per-file ignore in pyproject.toml has
+  a comment above it saying why.
+- Every dependency (runtime, development and the build backend) is pinned with ``==``, so what
+  was tested is what gets installed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import tokenize
+import tomllib
+from pathlib import Path
+
+from tests.intake.conftest import VENV_BIN
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("keys", "intake", "review")
+# The marker, a colon, the rule codes, " -- ", then a reason of a few words, as in keys/signing.py.
+JUSTIFIED_NOQA = re.compile(r"#\s*noqa:\s*[A-Z]+[0-9]+(\s*,\s*[A-Z]+[0-9]+)*\s+--\s+\S+(\s+\S+)+")
+PINNED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?==[0-9][A-Za-z0-9.+!-]*")
+
+
+def _comments(path: Path) -> list[tuple[int, str]]:
+    """The comments of a Python file (strings that merely mention noqa are not comments)."""
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline)
+    return [(token.start[0], token.string) for token in tokens if token.type == tokenize.COMMENT]
+
+
+def test_every_noqa_in_the_packages_names_its_rules_and_says_why() -> None:
+    unjustified = []
+    seen = 0
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for line, comment in _comments(path):
+                if "noqa" not in comment.lower():
+                    continue
+                seen += 1
+                if not JUSTIFIED_NOQA.search(comment):
+                    unjustified.append(f"{path.relative_to(ROOT)}:{line}: {comment}")
+    assert seen, "no noqa found at all: is the scan looking in the right place?"
+    assert not unjustified, "\n".join(unjustified)
+
+
+def test_bandit_rules_are_selected_and_pass() -> None:
+    lint = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    assert "S" in lint["select"]
+    assert not [rule for rule in lint.get("ignore", []) if rule.startswith("S")]
+    result = subprocess.run(
+        [VENV_BIN / "ruff", "check", "--select", "S", "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_per_file_ignore_has_its_reason_above_it() -> None:
+    """Each entry sits under a comment, alone or in a run of entries that share the reason."""
+    text = (ROOT / "pyproject.toml").read_text()
+    section = text.split("[tool.ruff.lint.per-file-ignores]", 1)[1].split("\n[", 1)[0]
+    reason = False
+    for line in (line.strip() for line in section.strip().splitlines()):
+        if line.startswith("#"):
+            reason = True
+        elif not line:
+            reason = False
+        else:
+            assert reason, f"no reason given for {line}"
+
+
+def test_every_dependency_is_pinned() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    requirements = {
+        "build-system": project["build-system"]["requires"],
+        "dependencies": project["project"]["dependencies"],
+        **{
+            f"optional-dependencies.{group}": listed
+            for group, listed in project["project"].get("optional-dependencies", {}).items()
+        },
+    }
+    assert requirements["dependencies"] and requirements["build-system"]
+    loose = [
+        f"{where}: {requirement}"
+        for where, listed in requirements.items()
+        for requirement in listed
+        if not PINNED.fullmatch(requirement.strip())
+    ]
+    assert not loose, "\n".join(loose)
