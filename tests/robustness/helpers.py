@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import psutil
 import sqlalchemy
 
@@ -27,21 +29,29 @@ def worker_processes(server: LiveServer) -> list[psutil.Process]:
     return psutil.Process(server.process.pid).children(recursive=True)
 
 
-def kill_9(server: LiveServer) -> None:
+def kill_9(server: LiveServer, still: Callable[[], bool] = lambda: True) -> bool:
     """SIGKILL the gunicorn master and all its workers, as a crash or the OOM killer would.
 
     All are frozen first (SIGSTOP), so none reacts to another's death (a gunicorn worker whose
     master dies exits on its own, cleanly), then each gets SIGKILL: nothing runs a finaliser.
+    ``still`` is asked again once they are frozen: if the moment to kill has passed meanwhile
+    (an upload committed between the caller's check and the freeze), they are thawed and
+    nothing is killed (False).
     """
     master = psutil.Process(server.process.pid)
     processes = [master, *master.children(recursive=True)]
     for process in processes:
         process.suspend()
+    if not still():
+        for process in processes:
+            process.resume()
+        return False
     for process in processes:
         process.kill()
     server.process.wait(10)
     _, alive = psutil.wait_procs(processes, timeout=10)
     assert not alive, alive
+    return True
 
 
 def table_counts(instance: Instance, tables: tuple[str, ...] = STORED_TABLES) -> dict[str, int]:

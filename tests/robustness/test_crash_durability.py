@@ -274,11 +274,14 @@ def run_round(
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + TIMEOUT
-    while not round_.when(db, uploads, before):
+
+    def now() -> bool:
+        return round_.when(db, uploads, before)
+
+    while not (now() and kill_9(server, still=now)):
         assert _in_flight(uploads), f"round {round_.name}: every upload ended before the kill"
         assert time.monotonic() < deadline, f"round {round_.name}: the kill point never came"
         time.sleep(0.002)
-    kill_9(server)
     for thread in threads:
         thread.join(TIMEOUT)
         assert not thread.is_alive(), "an upload hung after the server died"
