@@ -10,17 +10,18 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy
 from flask import Flask
 from flask.testing import FlaskClient
 
 from intake import create_app
-from intake.db import migrate
+from intake.db import make_engine, migrate
 from intake.instance import Instance, init_instance, load_instance
 from keys import age
 from keys.bundle import open_bundle
@@ -69,6 +70,24 @@ def app(instance: Instance) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+TIP_TABLES = ("sources", "submissions", "items", "chunks")
+
+
+def table_counts(instance: Instance, tables: Sequence[str] = TIP_TABLES) -> dict[str, int]:
+    """Rows in each of ``tables``: what a refused request must leave as it was (I8)."""
+    engine = make_engine(instance.database_url)
+    try:
+        with engine.connect() as connection:
+            return {
+                name: connection.execute(
+                    sqlalchemy.select(sqlalchemy.func.count()).select_from(sqlalchemy.table(name))
+                ).scalar_one()
+                for name in tables
+            }
+    finally:
+        engine.dispose()
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy
 import werkzeug.formparser
 from flask import Flask, request
 from flask.testing import FlaskClient
@@ -25,7 +24,7 @@ from werkzeug.test import TestResponse
 from intake import create_app
 from intake.instance import Instance
 from intake.sessions import COOKIE_NAME
-from tests.intake.conftest import CSRF, LiveServer, SourceSession
+from tests.intake.conftest import CSRF, LiveServer, SourceSession, table_counts
 
 MIB = 1 << 20
 BOUNDARY = b"cairnboundary"
@@ -43,29 +42,15 @@ NO_LIMITS = {
 # Helpers
 
 
-def _count(name: str) -> sqlalchemy.Select[Any]:
-    return sqlalchemy.select(sqlalchemy.func.count()).select_from(sqlalchemy.table(name))
-
-
 def row_counts(instance: Instance) -> dict[str, int]:
-    engine = sqlalchemy.create_engine(instance.database_url)
-    try:
-        with engine.connect() as connection:
-            return {name: connection.execute(_count(name)).scalar_one() for name in COUNTED_TABLES}
-    finally:
-        engine.dispose()
+    return table_counts(instance, COUNTED_TABLES)
 
 
 NOTHING = dict.fromkeys(COUNTED_TABLES, 0)
 
 
 def _sources(instance: Instance) -> int:
-    engine = sqlalchemy.create_engine(instance.database_url)
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(_count("sources")).scalar_one())
-    finally:
-        engine.dispose()
+    return table_counts(instance, ("sources",))["sources"]
 
 
 def part(name: bytes, content: bytes, filename: bytes | None = None, media: bytes = b"") -> bytes:
@@ -784,12 +769,10 @@ def test_fuzzed_multipart_bodies_never_give_a_500_or_leave_a_half_stored_submiss
         part(b"files", bytes(range(256)), b"../bytes.bin"),
     )
     assert post(client, valid).status_code == 200
-    engine = sqlalchemy.create_engine(instance.database_url)
     statuses: dict[int, int] = {}
 
     def counts() -> tuple[int, ...]:
-        with engine.connect() as connection:
-            return tuple(connection.execute(_count(name)).scalar_one() for name in COUNTED_TABLES)
+        return tuple(row_counts(instance).values())
 
     after = len(part(b"csrf_token", token.encode()))
     assert valid[after:].startswith(b"--" + BOUNDARY)
@@ -815,8 +798,5 @@ def test_fuzzed_multipart_bodies_never_give_a_500_or_leave_a_half_stored_submiss
             assert_plain_error(response)
             assert counts() == before
 
-    try:
-        check()
-    finally:
-        engine.dispose()
+    check()
     assert statuses.get(200) and sum(v for k, v in statuses.items() if k >= 400), statuses

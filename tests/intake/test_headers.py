@@ -24,7 +24,7 @@ from intake import create_app
 from intake.headers import SECURITY_HEADERS
 from intake.instance import Instance
 from intake.sessions import COOKIE_NAME
-from tests.intake.conftest import CODENAME, CSRF, LiveServer, SourceSession
+from tests.intake.conftest import CODENAME, CSRF, LiveServer, SourceSession, table_counts
 
 # What DESIGN.md and issue 3 ask for, spelled out here so a change to intake/headers.py that
 # weakens any of them fails this test.
@@ -48,17 +48,7 @@ COUNTED_TABLES = ("sources", "submissions", "items", "chunks")
 
 
 def row_counts(instance: Instance) -> dict[str, int]:
-    engine = sqlalchemy.create_engine(instance.database_url)
-    try:
-        with engine.connect() as connection:
-            return {
-                name: connection.execute(
-                    sqlalchemy.select(sqlalchemy.func.count()).select_from(sqlalchemy.table(name))
-                ).scalar_one()
-                for name in COUNTED_TABLES
-            }
-    finally:
-        engine.dispose()
+    return table_counts(instance, COUNTED_TABLES)
 
 
 def header_problems(pairs: list[tuple[str, str]]) -> list[str]:

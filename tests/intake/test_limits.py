@@ -31,7 +31,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 from werkzeug.test import TestResponse
 
@@ -45,7 +45,7 @@ from intake.models import Chunk, Item, Source, Submission
 from intake.sessions import COOKIE_NAME
 from intake.store import Store, today
 from tests.conftest import free_port
-from tests.intake.conftest import CSRF, VENV_BIN, LiveServer
+from tests.intake.conftest import CSRF, VENV_BIN, LiveServer, table_counts
 
 MIB = 1 << 20
 TIMEOUT = 30
@@ -61,15 +61,7 @@ Headers = Mapping[str, str]
 
 def row_counts(instance: Instance) -> dict[str, int]:
     """How many rows each table of tip data holds."""
-    engine = make_engine(instance.database_url)
-    try:
-        with engine.connect() as connection:
-            return {
-                model.__tablename__: connection.scalar(select(func.count()).select_from(model)) or 0
-                for model in (Source, Submission, Item, Chunk)
-            }
-    finally:
-        engine.dispose()
+    return table_counts(instance)
 
 
 def assert_plain_page(status: int, headers: Headers, body: str, expected: int, words: str) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import psutil
-import sqlalchemy
 
-from intake.db import make_engine
 from intake.instance import Instance
 from tests.intake.conftest import LiveServer
+from tests.intake.conftest import table_counts as intake_table_counts
 
 # Every table a request could change, tip data and its bookkeeping alike.
 STORED_TABLES = (
@@ -54,15 +53,5 @@ def kill_9(server: LiveServer, still: Callable[[], bool] = lambda: True) -> bool
     return True
 
 
-def table_counts(instance: Instance, tables: tuple[str, ...] = STORED_TABLES) -> dict[str, int]:
-    engine = make_engine(instance.database_url)
-    try:
-        with engine.connect() as connection:
-            return {
-                name: connection.execute(
-                    sqlalchemy.select(sqlalchemy.func.count()).select_from(sqlalchemy.table(name))
-                ).scalar_one()
-                for name in tables
-            }
-    finally:
-        engine.dispose()
+def table_counts(instance: Instance, tables: Sequence[str] = STORED_TABLES) -> dict[str, int]:
+    return intake_table_counts(instance, tables)
