@@ -177,7 +177,7 @@ class Bundle:
 
 
 class _Discard:
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         return len(data)
 
 

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import age
+from .age.chunks import CHUNK_SIZE
 from .age.encryption import Source
-from .age.stream import CHUNK_SIZE, Reader, SeekableWriter, Writer
+from .age.stream import Reader, SeekableWriter, Writer
 from .padme import padme
 
 FORMAT_VERSION = 1
@@ -140,7 +141,7 @@ class _Unsealer:
         self._remaining = 0
         self._padding = 0
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         if self.header is None:
             self._pending += data
             end = self._pending.find(b"\n")
@@ -157,7 +158,7 @@ class _Unsealer:
         if content:
             self._dst.write(content)
             self._remaining -= len(content)
-        rest = data[len(content) :]
+        rest = bytes(data[len(content) :])  # the padding: at most an eighth of the item
         if rest.count(0) != len(rest):
             raise SealedItemError("the item's padding is not zeros")
         self._padding += len(rest)

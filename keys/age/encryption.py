@@ -16,7 +16,7 @@ from .header import Stanza, parse_header, seal_header, verify_mac
 from .primitives import hkdf_sha256
 from .recipients import FILE_KEY_SIZE, Identity, Recipient
 from .scrypt import ScryptRecipient
-from .stream import CHUNK_SIZE, StreamWriter, Writer, decrypt_stream, read_full
+from .stream import StreamWriter, Writer, decrypt_stream, encrypt_stream, read_full
 
 NONCE_SIZE = 16
 
@@ -53,9 +53,31 @@ class _LineSource:
         data, self._buffer = self._buffer[:size], self._buffer[size:]
         return data
 
+    def readinto(self, buffer: memoryview) -> int:
+        """Straight into the caller's buffer once the header's leftovers are used up."""
+        readinto = getattr(self._src, "readinto", None)
+        if self._buffer or readinto is None:
+            data = self.read(len(buffer))
+            buffer[: len(data)] = data
+            return len(data)
+        return int(readinto(buffer) or 0)
+
 
 def _payload_key(file_key: bytes, nonce: bytes) -> bytes:
     return hkdf_sha256(file_key, nonce, b"payload")
+
+
+def _write_header(dst: Writer, recipients: Sequence[Recipient]) -> bytes:
+    """Write a new file's header and payload nonce; returns the payload key."""
+    if not recipients:
+        raise ValueError("at least one recipient is needed")
+    if len(recipients) > 1 and any(isinstance(r, ScryptRecipient) for r in recipients):
+        raise ValueError("a passphrase (scrypt) recipient must be the only recipient")
+    file_key = secrets.token_bytes(FILE_KEY_SIZE)
+    stanzas = [stanza for r in recipients for stanza in r.wrap(file_key)]
+    nonce = secrets.token_bytes(NONCE_SIZE)
+    dst.write(seal_header(file_key, stanzas) + nonce)
+    return _payload_key(file_key, nonce)
 
 
 class Encryptor:
@@ -67,15 +89,7 @@ class Encryptor:
     def __init__(
         self, dst: Writer, recipients: Sequence[Recipient], *, patchable: bool = False
     ) -> None:
-        if not recipients:
-            raise ValueError("at least one recipient is needed")
-        if len(recipients) > 1 and any(isinstance(r, ScryptRecipient) for r in recipients):
-            raise ValueError("a passphrase (scrypt) recipient must be the only recipient")
-        file_key = secrets.token_bytes(FILE_KEY_SIZE)
-        stanzas = [stanza for r in recipients for stanza in r.wrap(file_key)]
-        nonce = secrets.token_bytes(NONCE_SIZE)
-        dst.write(seal_header(file_key, stanzas) + nonce)
-        self._stream = StreamWriter(_payload_key(file_key, nonce), dst, patchable=patchable)
+        self._stream = StreamWriter(_write_header(dst, recipients), dst, patchable=patchable)
 
     def write(self, data: bytes) -> int:
         return self._stream.write(data)
@@ -101,9 +115,7 @@ class Encryptor:
 
 def encrypt(src: Source, dst: Writer, recipients: Sequence[Recipient]) -> None:
     """Encrypt everything readable from ``src`` to ``recipients``, in bounded memory."""
-    with Encryptor(dst, recipients) as enc:
-        while block := src.read(CHUNK_SIZE):
-            enc.write(block)
+    encrypt_stream(_write_header(dst, recipients), src, dst)
 
 
 def decrypt(src: Source, dst: Writer, identities: Sequence[Identity]) -> None:

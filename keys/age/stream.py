@@ -5,13 +5,21 @@ Memory stays bounded by a few chunks whatever the size of the payload.
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
-from .errors import PayloadError
-from .primitives import TAG_SIZE, open_sealed, seal
+from .chunks import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, chunk_nonce, open_run, seal_run
+from .primitives import seal
 
-CHUNK_SIZE = 64 * 1024
-ENCRYPTED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
+# Whole payloads (``encrypt_stream``, ``decrypt_stream``) go through in runs of RUN_CHUNKS chunks,
+# up to IN_FLIGHT runs at once on worker threads, while this thread reads and writes. Memory:
+# (IN_FLIGHT + 1) input and output buffers of one run each, about 10 MiB.
+RUN_CHUNKS = 16
+IN_FLIGHT = 4
+WORKERS = min(IN_FLIGHT, os.cpu_count() or 1)
 
 
 class Reader(Protocol):
@@ -19,17 +27,15 @@ class Reader(Protocol):
 
 
 class Writer(Protocol):
-    def write(self, data: bytes, /) -> int | None: ...
+    """A destination: it must be done with ``data`` when ``write`` returns (files, BytesIO)."""
+
+    def write(self, data: bytes | memoryview, /) -> int | None: ...
 
 
 class SeekableWriter(Writer, Protocol):
     def seek(self, offset: int, whence: int = 0, /) -> int: ...
 
     def tell(self) -> int: ...
-
-
-def chunk_nonce(counter: int, last: bool) -> bytes:
-    return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
 def read_full(src: Reader, size: int) -> bytes:
@@ -46,6 +52,82 @@ def read_full(src: Reader, size: int) -> bytes:
         parts.append(more)
         missing -= len(more)
     return b"".join(parts)
+
+
+def _fill(src: Reader, buffer: bytearray) -> int:
+    """Fill ``buffer`` from ``src`` unless it ends first; ``readinto`` where there is one."""
+    readinto: Callable[[memoryview], int | None] | None = getattr(src, "readinto", None)
+    view = memoryview(buffer)
+    filled = 0
+    while filled < len(buffer):
+        if readinto is not None:
+            got = readinto(view[filled:]) or 0
+        else:
+            data = src.read(len(buffer) - filled)
+            got = len(data)
+            view[filled : filled + got] = data
+        if not got:
+            break
+        filled += got
+    return filled
+
+
+Transform = Callable[[bytes, bytearray, int, int, bool, bytearray], int]
+
+
+def _in_runs(src: Reader, dst: Writer, key: bytes, transform: Transform, in_size: int) -> None:
+    """Read ``src`` in runs of ``in_size`` bytes, ``transform`` each and write them in order.
+
+    ``transform(key, data, size, first_counter, final, out)`` runs on worker threads, several
+    runs at once; a run's output is written only once it and every run before it are done, so
+    an exception stops the output at a run boundary. A payload of one short run needs no thread.
+    """
+    out_size = RUN_CHUNKS * ENCRYPTED_CHUNK_SIZE
+    slots = [(bytearray(in_size), bytearray(out_size)) for _ in range(IN_FLIGHT + 1)]
+    data, out = slots[0]
+    size = _fill(src, data)
+    if size < in_size:
+        with memoryview(out) as view:
+            dst.write(view[: transform(key, data, size, 0, True, out)])
+        return
+    pending: deque[tuple[Future[int], bytearray]] = deque()
+
+    def write_oldest() -> None:
+        done, buffer = pending.popleft()
+        with memoryview(buffer) as view:
+            dst.write(view[: done.result()])
+
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="age-stream") as pool:
+        try:
+            run = 0
+            while True:
+                # The next slot was last used IN_FLIGHT + 1 runs ago: written out by now.
+                while len(pending) >= IN_FLIGHT:
+                    write_oldest()
+                next_data, next_out = slots[(run + 1) % len(slots)]
+                next_size = _fill(src, next_data) if size == in_size else 0
+                final = next_size == 0
+                job = pool.submit(transform, key, data, size, run * RUN_CHUNKS, final, out)
+                pending.append((job, out))
+                if final:
+                    break
+                run += 1
+                data, out, size = next_data, next_out, next_size
+            while pending:
+                write_oldest()
+        finally:
+            for job, _ in pending:
+                job.cancel()
+
+
+def encrypt_stream(key: bytes, src: Reader, dst: Writer) -> None:
+    """Encrypt all of ``src`` as the STREAM payload, runs of chunks sealed on several cores."""
+    _in_runs(src, dst, key, seal_run, RUN_CHUNKS * CHUNK_SIZE)
+
+
+def decrypt_stream(key: bytes, src: Reader, dst: Writer) -> None:
+    """Decrypt the payload, writing each run of chunks only once all of it has authenticated."""
+    _in_runs(src, dst, key, open_run, RUN_CHUNKS * ENCRYPTED_CHUNK_SIZE)
 
 
 class StreamWriter:
@@ -133,27 +215,3 @@ class StreamWriter:
         else:
             self._dst.write(seal(self._key, plaintext, chunk_nonce(self._counter, last)))
         self._counter += 1
-
-
-def decrypt_stream(key: bytes, src: Reader, dst: Writer) -> None:
-    """Decrypt the payload, writing each chunk only once it has authenticated."""
-    chunk = read_full(src, ENCRYPTED_CHUNK_SIZE)
-    if not chunk:
-        raise PayloadError("the encrypted content is missing (the file is truncated)")
-    counter = 0
-    while True:
-        ahead = read_full(src, ENCRYPTED_CHUNK_SIZE) if len(chunk) == ENCRYPTED_CHUNK_SIZE else b""
-        last = not ahead
-        plaintext = open_sealed(key, chunk, chunk_nonce(counter, last))
-        if plaintext is None:
-            raise PayloadError(
-                "the encrypted content is truncated, extended or modified "
-                f"(chunk {counter} does not authenticate)"
-            )
-        if last and not plaintext and counter > 0:
-            raise PayloadError("the encrypted content ends with an empty chunk")
-        dst.write(plaintext)
-        if last:
-            return
-        chunk = ahead
-        counter += 1

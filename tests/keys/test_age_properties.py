@@ -13,12 +13,15 @@ import hashlib
 import io
 import random
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from keys import age
+from keys.age import stream
 from tests.keys.age_bytes import decrypt, encrypt
 
 CHUNK = 64 * 1024
@@ -39,6 +42,17 @@ small_sizes = st.one_of(
 secret_keys = st.binary(min_size=32, max_size=32)
 
 COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_chunk_runs() -> Iterator[None]:
+    """Whole payloads go through the threaded pipeline in runs of one chunk here, so these
+    properties, on files of a few chunks, cover it and the reuse of its buffers too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stream, "RUN_CHUNKS", 1)
+        patch.setattr(stream, "IN_FLIGHT", 2)
+        patch.setattr(stream, "WORKERS", 2)
+        yield
 
 
 def make_plaintext(size: int, seed: int) -> bytes:
