@@ -106,7 +106,9 @@ def status_of(counting: int, contradicting: int, threshold: int) -> Status:
 
 
 def _ordered(groups: Iterable[Group]) -> tuple[Group, ...]:
-    return tuple(sorted(groups, key=sorted))
+    """Groups in the order of their sorted members. Groups are disjoint, so their smallest
+    members already differ, and ordering by them alone is the same order, and cheaper."""
+    return tuple(sorted(groups, key=min))
 
 
 def claim_status(
@@ -139,13 +141,13 @@ def _status(
         raise ValueError("the threshold is at least 1")
     linked: dict[Stance, set[Group]] = {"supports": set(), "contradicts": set()}
     counting: dict[Stance, set[Group]] = {"supports": set(), "contradicts": set()}
-    for link in links:
-        if link.stance == "context":
+    for _claim, _tip, source, stance, basis in links:  # (unpacked: 50,000 of them, often)
+        if stance == "context":
             continue
-        group = group_of.get(link.source) or frozenset({link.source})
-        linked[link.stance].add(group)
-        if link.basis in COUNTING_BASES:
-            counting[link.stance].add(group)
+        group = group_of.get(source) or frozenset({source})
+        linked[stance].add(group)
+        if basis in COUNTING_BASES:
+            counting[stance].add(group)
     supporting, contradicting = counting["supports"], counting["contradicts"]
     return ClaimStatus(
         claim=claim,

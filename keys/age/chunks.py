@@ -28,7 +28,7 @@ def chunk_nonce(counter: int, last: bool) -> bytes:
 
 
 def seal_run(
-    key: bytes, plaintext: bytearray, size: int, first: int, final: bool, out: bytearray
+    key: bytes, plaintext: bytes | bytearray, size: int, first: int, final: bool, out: bytearray
 ) -> int:
     """Seal ``plaintext[:size]`` as chunks numbered from ``first`` into ``out``.
 
@@ -57,7 +57,7 @@ def seal_run(
 
 
 def open_run(
-    key: bytes, ciphertext: bytearray, size: int, first: int, final: bool, out: bytearray
+    key: bytes, ciphertext: bytes | bytearray, size: int, first: int, final: bool, out: bytearray
 ) -> int:
     """Open ``ciphertext[:size]``, chunks numbered from ``first``, into ``out``; all or nothing.
 

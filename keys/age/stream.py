@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 from .chunks import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, chunk_nonce, open_run, seal_run
-from .primitives import seal
+from .primitives import TAG_SIZE, seal
 
 # Whole payloads (``encrypt_stream``, ``decrypt_stream``) go through in runs of RUN_CHUNKS chunks,
 # up to IN_FLIGHT runs at once on worker threads, while this thread reads and writes. Memory:
@@ -72,7 +72,7 @@ def _fill(src: Reader, buffer: bytearray) -> int:
     return filled
 
 
-Transform = Callable[[bytes, bytearray, int, int, bool, bytearray], int]
+Transform = Callable[[bytes, bytes | bytearray, int, int, bool, bytearray], int]
 
 
 def _in_runs(src: Reader, dst: Writer, key: bytes, transform: Transform, in_size: int) -> None:
@@ -82,14 +82,17 @@ def _in_runs(src: Reader, dst: Writer, key: bytes, transform: Transform, in_size
     runs at once; a run's output is written only once it and every run before it are done, so
     an exception stops the output at a run boundary. A payload of one short run needs no thread.
     """
-    out_size = RUN_CHUNKS * ENCRYPTED_CHUNK_SIZE
-    slots = [(bytearray(in_size), bytearray(out_size)) for _ in range(IN_FLIGHT + 1)]
-    data, out = slots[0]
-    size = _fill(src, data)
+    # Most payloads (tips, notes) are one short run: no big buffers and no threads for those.
+    data: bytes | bytearray = read_full(src, in_size)
+    size = len(data)
     if size < in_size:
+        out = bytearray(size + RUN_CHUNKS * TAG_SIZE)
         with memoryview(out) as view:
             dst.write(view[: transform(key, data, size, 0, True, out)])
         return
+    out_size = RUN_CHUNKS * ENCRYPTED_CHUNK_SIZE
+    slots = [(bytearray(in_size), bytearray(out_size)) for _ in range(IN_FLIGHT + 1)]
+    out = slots[0][1]
     pending: deque[tuple[Future[int], bytearray]] = deque()
 
     def write_oldest() -> None:

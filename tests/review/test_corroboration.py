@@ -209,3 +209,14 @@ def test_a_secondhand_link_never_changes_a_status(
     before = claim_status(1, evidence, groups).status
     rumour = Evidence(1, "new", source, stance, "secondhand")
     assert claim_status(1, [*evidence, rumour], groups).status == before
+
+
+@given(evidence_lists, relation_lists)
+def test_groups_are_listed_in_the_order_of_their_sorted_members(
+    evidence: list[Evidence], pairs: list[tuple[str, str]]
+) -> None:
+    """Listings and reports show groups in a stable order: by their members, sorted."""
+    groups = independence_groups([], [Relation(a, b, "same-person") for a, b in pairs])
+    for status in claim_statuses([1, 2, 3], evidence, groups):
+        for listed in (status.supporting, status.weak_support, status.weak_contradiction):
+            assert list(listed) == sorted(listed, key=sorted)
