@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 import time
+from collections.abc import Callable
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import NoResultFound
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session, sessionmaker
 
 from .blobs import ROW_SIZE, BlobWriter
 from .models import Chunk, Item, Source, Submission, WebSession
 
 LEASE_SECONDS = 15 * 60
-_SOURCES, _SUBMISSIONS, _ITEMS, _CHUNKS = (
+_SOURCES, _SUBMISSIONS, _ITEMS, _CHUNKS, _WEB_SESSIONS = (
     Source.__table__,
     Submission.__table__,
     Item.__table__,
     Chunk.__table__,
+    WebSession.__table__,
 )
+# How stale the high-water mark's sum may be: summing every item on every request cost more
+# than storing a message once thousands were stored.
+STORED_BYTES_REFRESH_SECONDS = 5.0
 
 
 def new_id() -> str:
@@ -38,6 +44,10 @@ def today() -> dt.date:
 class Store:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        # Hot paths (a web session per request, a submission) go to the tables on a plain
+        # connection: an ORM session costs more than SQLite's own work for them.
+        self._engine: Engine = sessions.kw["bind"]
+        self._stored = _StoredBytes(self._sum_stored_bytes)
 
     # Sources
 
@@ -61,15 +71,19 @@ class Store:
 
     def submission_writer(self, source_id: str) -> SubmissionWriter:
         """A new submission, written in as few transactions as its size allows."""
-        return SubmissionWriter(self.sessions, source_id)
+        return SubmissionWriter(self._engine, source_id, self._stored.add)
 
     def discard_submission(self, submission_id: str) -> None:
         with self.sessions.begin() as session:
             _delete_submissions(session, [submission_id])
 
     def stored_bytes(self) -> int:
-        with self.sessions() as session:
-            return session.scalar(select(func.coalesce(func.sum(Item.size), 0))) or 0
+        """All stored ciphertext, for the high-water mark (see ``_StoredBytes``)."""
+        return self._stored.total()
+
+    def _sum_stored_bytes(self) -> int:
+        with self._engine.connect() as connection:
+            return connection.scalar(select(func.coalesce(func.sum(_ITEMS.c.size), 0))) or 0
 
     # Export
 
@@ -88,9 +102,13 @@ class Store:
     # Web sessions
 
     def load_web_session(self, token_hash: str) -> str | None:
-        with self.sessions() as session:
-            row = session.get(WebSession, token_hash)
-            return row.data if row is not None and row.expires > int(time.time()) else None
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(_WEB_SESSIONS.c.data, _WEB_SESSIONS.c.expires).where(
+                    _WEB_SESSIONS.c.token_hash == token_hash
+                )
+            ).first()
+        return row.data if row is not None and row.expires > _now() else None
 
     def save_web_session(self, token_hash: str, data: str, lifetime: int) -> None:
         with self.sessions.begin() as session:
@@ -124,44 +142,58 @@ class Store:
             )
 
 
+class _StoredBytes:
+    """The total the high-water mark compares: summed afresh at most every few seconds, plus
+    what this process stored since. Other processes' uploads show up at the next sum; deletions
+    too, so the mark errs on the closed side for at most that long."""
+
+    def __init__(self, summed: Callable[[], int]) -> None:
+        self._summed = summed
+        self._total = 0
+        self._due = 0.0
+        self._lock = threading.Lock()
+
+    def total(self) -> int:
+        with self._lock:
+            if time.monotonic() >= self._due:
+                self._total = self._summed()
+                self._due = time.monotonic() + STORED_BYTES_REFRESH_SECONDS
+            return self._total
+
+    def add(self, size: int) -> None:
+        with self._lock:
+            self._total += size
+
+
 class SubmissionWriter:
     """One submission as it arrives, in as few transactions as bounded memory allows.
 
-    The submission row is written when its first item starts, so the upload holds its lease (and
-    its source) from then on. After that, items, rows and sizes
-    wait in memory until a full row's worth is pending, and then go in one short transaction that
-    also renews the lease (as does a new item once a third of the lease has passed); whatever is
-    left goes with the completion. A message of a few KiB thus costs two transactions instead of
-    five, a large file still one per row, in bounded memory. Statements go to the tables directly
-    (SQLAlchemy Core): the ORM's unit of work cost more than SQLite's own work for a message.
+    Items, rows and sizes wait in memory until a full row's worth (``ROW_SIZE``) is pending, and
+    then go in one short transaction, the first of which also writes the submission row with its
+    lease; later ones renew the lease (as does a new item once a third of the lease has passed).
+    Whatever is left goes with the completion. A message of a few KiB is thus one transaction at
+    completion; a large file one per row, in bounded memory, and its upload holds its lease (and
+    its source, against the sweep) from its first row on.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], source_id: str) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: Engine, source_id: str, on_complete: Callable[[int], None]) -> None:
+        self._engine = engine
         self._source_id = source_id
+        self._on_complete = on_complete
         self.submission_id: str | None = None
+        self._written = False  # is the submission row in the database yet?
         self._items: list[dict[str, object]] = []
         self._chunks: list[dict[str, object]] = []
         self._sizes: dict[str, int] = {}
+        self._total = 0
         self._pending_bytes = 0
         self._renewed = 0.0
 
     def add_item(self, kind: str) -> str:
         if self.submission_id is None:
-            submission_id = new_id()
-            with self._sessions.begin() as session:
-                session.execute(
-                    insert(_SUBMISSIONS).values(
-                        id=submission_id,
-                        source_id=self._source_id,
-                        day=today(),
-                        complete=False,
-                        lease_until=_lease(),
-                    )
-                )
-            self.submission_id = submission_id
+            self.submission_id = new_id()
             self._renewed = time.monotonic()
-        elif time.monotonic() - self._renewed > LEASE_SECONDS / 3:
+        elif self._written and time.monotonic() - self._renewed > LEASE_SECONDS / 3:
             self._flush()
         item_id = new_id()
         self._items.append({"id": item_id, "submission_id": self.submission_id, "kind": kind})
@@ -181,48 +213,63 @@ class SubmissionWriter:
 
     def finish_item(self, item_id: str, size: int) -> None:
         self._sizes[item_id] = size
+        self._total += size
 
     def complete(self) -> None:
         """Make the submission visible, in one transaction: after this it is acknowledged."""
         if self.submission_id is None:
             return
-        with self._sessions.begin() as session:
-            self._write_pending(session, complete=True)
-            session.execute(
+        with self._engine.begin() as connection:
+            self._write_pending(connection, complete=True)
+            connection.execute(
                 update(_SOURCES).where(_SOURCES.c.id == self._source_id).values(has_submitted=True)
             )
+        self._on_complete(self._total)
 
     def discard(self) -> None:
         self._items, self._chunks, self._sizes, self._pending_bytes = [], [], {}, 0
-        if self.submission_id is not None:
-            with self._sessions.begin() as session:
-                _delete_submissions(session, [self.submission_id])
-            self.submission_id = None
+        if self._written:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    delete(_SUBMISSIONS).where(_SUBMISSIONS.c.id == self.submission_id)
+                )
+        self.submission_id = None
+        self._written = False
 
     def _flush(self) -> None:
-        with self._sessions.begin() as session:
-            self._write_pending(session)
+        with self._engine.begin() as connection:
+            self._write_pending(connection)
         self._renewed = time.monotonic()
 
-    def _write_pending(self, session: Session, complete: bool = False) -> None:
+    def _write_pending(self, connection: Connection, complete: bool = False) -> None:
+        values = {"complete": True, "lease_until": None} if complete else {"lease_until": _lease()}
+        if not self._written:
+            self._insert_submission(connection, values)
         for item in self._items:  # sizes known by now go in with the item
             item["size"] = self._sizes.pop(str(item["id"]), 0)
         if self._items:
-            session.execute(insert(_ITEMS), self._items)
+            connection.execute(insert(_ITEMS), self._items)
         if self._chunks:
-            session.execute(insert(_CHUNKS), self._chunks)
+            connection.execute(insert(_CHUNKS), self._chunks)
         for item_id, size in self._sizes.items():
-            session.execute(update(_ITEMS).where(_ITEMS.c.id == item_id).values(size=size))
-        result = session.execute(
-            update(_SUBMISSIONS)
-            .where(_SUBMISSIONS.c.id == self.submission_id)
-            .values(
-                {"complete": True, "lease_until": None} if complete else {"lease_until": _lease()}
+            connection.execute(update(_ITEMS).where(_ITEMS.c.id == item_id).values(size=size))
+        if self._written:
+            result = connection.execute(
+                update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == self.submission_id).values(values)
             )
-        )
-        if result.rowcount != 1:  # swept after its lease ran out: never acknowledge it
-            raise NoResultFound(f"submission {self.submission_id} is gone")
+            if result.rowcount != 1:  # swept after its lease ran out: never acknowledge it
+                raise NoResultFound(f"submission {self.submission_id} is gone")
+        self._written = True
         self._items, self._chunks, self._sizes, self._pending_bytes = [], [], {}, 0
+
+    def _insert_submission(self, connection: Connection, values: dict[str, object]) -> None:
+        """The submission row. Its source may have been purged by the sweep meanwhile (one that
+        had never submitted, and held no upload row yet): then the submission is refused."""
+        row = {"id": self.submission_id, "source_id": self._source_id, "day": today()}
+        try:
+            connection.execute(insert(_SUBMISSIONS).values({"complete": False, **row, **values}))
+        except IntegrityError:  # the foreign key: the source is gone
+            raise NoResultFound(f"source {self._source_id} is gone") from None
 
 
 def _now() -> int:

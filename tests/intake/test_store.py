@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import create_engine, delete, func, inspect, select, text
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import create_app
+from intake import store as store_module
 from intake.blobs import ROW_SIZE, BlobReader
 from intake.db import make_engine
 from intake.export import export_bundle
@@ -71,6 +74,55 @@ def test_i8_discarded_submission_leaves_no_item_or_chunk(
     assert _count(store, Chunk) > 1
     submission.discard()
     assert (_count(store, Submission), _count(store, Item), _count(store, Chunk)) == (0, 0, 0)
+
+
+def test_i8_a_small_submission_is_one_transaction_at_completion(
+    store: Store, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    """Under a row's worth, nothing (not even the submission row) is written before completion."""
+    source_id = store.create_source("e" * 64, str(reviewer[0].recipient))
+    writer = store.submission_writer(source_id)
+    _seal_into(writer, b"a short message", reviewer[0].recipient)
+    assert (_count(store, Submission), _count(store, Item), _count(store, Chunk)) == (0, 0, 0)
+    writer.complete()
+    assert (_count(store, Submission), _count(store, Item), _count(store, Chunk)) == (1, 1, 1)
+    assert store.has_submitted(source_id)
+
+
+def test_i8_an_upload_whose_source_was_purged_is_refused_and_leaves_nothing(
+    store: Store, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    """The sweep purges a source that never submitted, unless an upload row holds it; a small
+    upload still in memory has none, so its completion must fail cleanly, storing no orphan."""
+    source_id = store.create_source("f" * 64, str(reviewer[0].recipient))
+    writer = store.submission_writer(source_id)
+    _seal_into(writer, b"a message", reviewer[0].recipient)
+    with store.sessions.begin() as session:
+        session.execute(delete(Source).where(Source.id == source_id))
+    with pytest.raises(NoResultFound, match="is gone"):
+        writer.complete()
+    assert (_count(store, Submission), _count(store, Item), _count(store, Chunk)) == (0, 0, 0)
+
+
+def test_i6_the_high_water_mark_counts_what_was_just_stored(
+    store: Store, reviewer: tuple[age.X25519Identity, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored total is summed at most every few seconds, so it must add this process's own
+    submissions at once; deletions show at the next sum."""
+    source_id = store.create_source("g" * 64, str(reviewer[0].recipient))
+    assert store.stored_bytes() == 0
+    writer = store.submission_writer(source_id)
+    _seal_into(writer, b"x" * 5000, reviewer[0].recipient)
+    writer.complete()
+    with store.sessions() as session:
+        stored = session.scalar(select(func.sum(Item.size)))
+    assert stored and store.stored_bytes() == stored  # not yet re-summed, but counted
+    with store.sessions.begin() as session:
+        session.execute(delete(Submission))
+    assert store.stored_bytes() == stored  # until the next sum...
+    later = time.monotonic() + store_module.STORED_BYTES_REFRESH_SECONDS
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: later)
+    assert store.stored_bytes() == 0
 
 
 @pytest.mark.parametrize("size", [0, 1, ROW_SIZE - 300, ROW_SIZE, 3 * ROW_SIZE + 17])
