@@ -105,10 +105,10 @@ def status_of(counting: int, contradicting: int, threshold: int) -> Status:
     return "single-source" if counting == 1 else "unsupported"
 
 
-def _ordered(groups: Iterable[Group]) -> tuple[Group, ...]:
+def _ordered(groups: set[Group]) -> tuple[Group, ...]:
     """Groups in the order of their sorted members. Groups are disjoint, so their smallest
     members already differ, and ordering by them alone is the same order, and cheaper."""
-    return tuple(sorted(groups, key=min))
+    return tuple(sorted(groups, key=min)) if len(groups) > 1 else tuple(groups)
 
 
 def claim_status(
