@@ -1,7 +1,7 @@
 """The server's durable state, as operations on the database (no web, no crypto).
 
 A submission is written in many short transactions, so a slow Tor upload never holds a lock;
-it stays invisible until ``complete_submission``. An upload that dies leaves an incomplete
+it stays invisible until its completion. An upload that dies leaves an incomplete
 submission whose lease runs out, and ``sweep`` removes it with all its chunks (I8).
 """
 
