@@ -41,6 +41,11 @@ def _count(store: Store, model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
+def _rows(store: Store) -> tuple[int, int, int]:
+    """How many submissions, items and chunks are stored."""
+    return (_count(store, Submission), _count(store, Item), _count(store, Chunk))
+
+
 def _seal_into(submission: SubmissionWriter, content: bytes, recipient: age.Recipient) -> str:
     item_id = submission.add_item("file")
     blob = submission.blob_writer(item_id)
@@ -73,7 +78,7 @@ def test_i8_discarded_submission_leaves_no_item_or_chunk(
     _seal_into(submission, b"y" * 3 * MIB, reviewer[0].recipient)
     assert _count(store, Chunk) > 1
     submission.discard()
-    assert (_count(store, Submission), _count(store, Item), _count(store, Chunk)) == (0, 0, 0)
+    assert _rows(store) == (0, 0, 0)
 
 
 def test_i8_a_small_submission_is_one_transaction_at_completion(
@@ -83,9 +88,9 @@ def test_i8_a_small_submission_is_one_transaction_at_completion(
     source_id = store.create_source("e" * 64, str(reviewer[0].recipient))
     writer = store.submission_writer(source_id)
     _seal_into(writer, b"a short message", reviewer[0].recipient)
-    assert (_count(store, Submission), _count(store, Item), _count(store, Chunk)) == (0, 0, 0)
+    assert _rows(store) == (0, 0, 0)
     writer.complete()
-    assert (_count(store, Submission), _count(store, Item), _count(store, Chunk)) == (1, 1, 1)
+    assert _rows(store) == (1, 1, 1)
     assert store.has_submitted(source_id)
 
 
@@ -101,7 +106,7 @@ def test_i8_an_upload_whose_source_was_purged_is_refused_and_leaves_nothing(
         session.execute(delete(Source).where(Source.id == source_id))
     with pytest.raises(NoResultFound, match="is gone"):
         writer.complete()
-    assert (_count(store, Submission), _count(store, Item), _count(store, Chunk)) == (0, 0, 0)
+    assert _rows(store) == (0, 0, 0)
 
 
 def test_i6_the_high_water_mark_counts_what_was_just_stored(
