@@ -228,7 +228,8 @@ def test_age_cli_scrypt_cairn_decrypts(tmp_path: Path) -> None:
 
 # pyrage (rage) ------------------------------------------------------------------------------------
 
-PYRAGE_SIZES = [0, 1, 65536, 65537, 200_000]
+# 16 MiB + 1 goes through several runs of the threaded pipeline (keys/age/stream.py), both ways.
+PYRAGE_SIZES = [0, 1, 65536, 65537, 200_000, (16 << 20) + 1]
 
 
 @pytest.mark.parametrize("n_recipients", [1, 3])
