@@ -67,8 +67,10 @@ class ClaimView:
 
 
 def relations(workspace: Workspace) -> list[Relation]:
-    rows = workspace.session.scalars(select(RelationRow))
-    return [Relation(row.source_a, row.source_b, cast(RelationKind, row.kind)) for row in rows]
+    rows = workspace.session.execute(
+        select(RelationRow.source_a, RelationRow.source_b, RelationRow.kind)
+    )
+    return [Relation(a, b, cast(RelationKind, kind)) for a, b, kind in rows]
 
 
 def groups(workspace: Workspace) -> dict[str, Group]:
@@ -102,9 +104,10 @@ def evidence(workspace: Workspace) -> list[Evidence]:
     """Every link, with the source of its tip."""
     connection = workspace.session.connection().connection.driver_connection
     source_of = dict(connection.execute(_TIP_SOURCES_SQL))
+    new = tuple.__new__  # a third faster than Evidence(...), whose __new__ is written in Python
     with _collector_paused():
         return [
-            Evidence(claim, tip, source_of[tip], stance, basis)
+            new(Evidence, (claim, tip, source_of[tip], stance, basis))
             for claim, tip, stance, basis in connection.execute(_LINKS_SQL)
         ]
 
