@@ -79,7 +79,7 @@ def test_open_run_inverts_seal_run() -> None:
 
 
 @pytest.mark.parametrize("chunk", [0, 1, 2])
-def test_open_run_names_the_chunk_that_fails(chunk: int) -> None:
+def test_i8_open_run_names_the_chunk_that_fails(chunk: int) -> None:
     plaintext = os.urandom(3 * CHUNK_SIZE)
     sealed = bytearray(3 * ENCRYPTED_CHUNK_SIZE)
     size = seal_run(KEY, bytearray(plaintext), len(plaintext), 4, True, sealed)
@@ -155,7 +155,7 @@ SIZES = [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, 7 * CHUNK_SIZE, 7 * CHUNK_SIZE - 3, 4
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_encrypt_stream_writes_what_stream_writer_writes(pipeline: int, size: int) -> None:
+def test_i7_encrypt_stream_writes_what_stream_writer_writes(pipeline: int, size: int) -> None:
     """Byte for byte, so the threaded pipeline writes the same age payload (I7)."""
     plaintext = os.urandom(size)
     out = io.BytesIO()
@@ -173,7 +173,7 @@ def test_decrypt_stream_round_trips_from_short_reads(pipeline: int, size: int) -
 
 
 @pytest.mark.parametrize("bad_chunk", [0, 5, 39, 40])
-def test_decrypt_stream_stops_at_the_first_bad_run(pipeline: int, bad_chunk: int) -> None:
+def test_i8_decrypt_stream_stops_at_the_first_bad_run(pipeline: int, bad_chunk: int) -> None:
     """I8: whole authenticated runs before the bad one at most; nothing from it or after it."""
     plaintext = os.urandom(40 * CHUNK_SIZE + 5)
     payload = bytearray(reference_payload(KEY, plaintext))
@@ -187,7 +187,7 @@ def test_decrypt_stream_stops_at_the_first_bad_run(pipeline: int, bad_chunk: int
     assert len(released) <= bad_chunk * CHUNK_SIZE
 
 
-def test_a_payload_cut_at_a_run_boundary_is_refused(pipeline: int) -> None:
+def test_i8_a_payload_cut_at_a_run_boundary_is_refused(pipeline: int) -> None:
     """The last full run read is taken as final, so its last chunk fails as a middle one."""
     plaintext = os.urandom(8 * CHUNK_SIZE)
     payload = reference_payload(KEY, plaintext)[: 4 * ENCRYPTED_CHUNK_SIZE]
