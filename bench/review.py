@@ -12,9 +12,10 @@ Files go to /dev/shm (tmpfs) unless $TMPDIR or ``--tmpdir`` says otherwise; on a
 10,000 files adds that disk's cost to both.
 
 Statuses: ``--claims`` claims and ``--links`` links over those tips, with a relation for every
-tenth source, timed three ways: the pure core alone (union-find and every status), the same fed
-from the workspace database (what `review claims` does before it unseals any text), and the
-whole `review claims` assessment including unsealing every claim text.
+tenth source, timed three ways: the pure core alone (union-find, each claim's sides gathered from
+the links in Python, every status), the same fed from the workspace database, where SQLite
+gathers the sides (what `review claims` does before it unseals any text), and the whole
+`review claims --json` assessment: every claim text unsealed, every link listed as evidence.
 
 Status figures are the best of ``--repeat`` runs; the import and the full assessment run once.
 Peak RSS is measured for each phase on its own (Linux VmHWM, reset between phases). Missed
@@ -48,8 +49,14 @@ from keys.bundle import BundleItem, write_bundle
 from keys.identity_file import read_identity_file, write_identity_file
 from keys.sealed import open_item, seal_item
 from keys.signing import SigningKey
-from review.assessment import assess, evidence, groups, relations
-from review.corroboration import BASES, claim_statuses, independence_groups
+from review.assessment import assess, evidence, relations, statuses
+from review.corroboration import (
+    BASES,
+    ClaimStatus,
+    claim_statuses,
+    independence_groups,
+    sides_by_claim,
+)
 from review.importer import BundleImport, ImportResult
 from review.models import Claim, Link, Source, Tip
 from review.models import Relation as RelationRow
@@ -226,16 +233,19 @@ def bench_statuses(root: Path, identity: age.X25519Identity, args: argparse.Name
         add_claims_and_links(workspace, args.claims, args.links, random.Random(2))
         # From the database first, while the heap is about what `review claims` starts with: the
         # pure core's inputs below keep 50,000 links alive, and every collection walks them.
-        db_s, _ = best_of(args.repeat, lambda: statuses_from_database(workspace))
+        db_s, from_database = best_of(args.repeat, lambda: statuses(workspace, 2))
         sources = list(workspace.session.scalars(select(Source.id)))
         links = evidence(workspace)
         related = relations(workspace)
         claims = list(range(1, args.claims + 1))
 
-        def core() -> int:
-            return len(claim_statuses(claims, links, independence_groups(sources, related)))
+        def core() -> list[ClaimStatus]:
+            groups = independence_groups(sources, related)
+            return claim_statuses(claims, sides_by_claim(links), groups)
 
-        core_s, _ = best_of(args.repeat, core)
+        core_s, from_core = best_of(args.repeat, core)
+        if from_database != from_core:
+            sys.exit("the statuses from the database differ from the pure core's")
         full_s, views = best_of(1, lambda: assess(workspace, 2))
     print(
         f"statuses for {args.tips} tips, {len(sources)} sources, {len(claims)} claims, "
@@ -244,14 +254,11 @@ def bench_statuses(root: Path, identity: age.X25519Identity, args: argparse.Name
     for label, took in (("pure core", core_s), ("from the database", db_s)):
         ok = verdict(took.wall <= MAX_STATUS_SECONDS)
         print(f"  {label}: {took} ({ok}, target <= {MAX_STATUS_SECONDS} s)")
-    print(f"  `review claims` in full, unsealing {len(views)} claim texts: {full_s}")
+    print(
+        f"  `review claims --json` in full, unsealing {len(views)} claim texts, "
+        f"listing every link: {full_s}"
+    )
     print(f"  peak RSS {peak_rss_mib():.0f} MiB")
-
-
-def statuses_from_database(workspace: Workspace) -> int:
-    """What `review claims` computes before it unseals any text."""
-    claims = workspace.session.scalars(select(Claim.id)).all()
-    return len(claim_statuses(claims, evidence(workspace), groups(workspace)))
 
 
 def default_tmpdir() -> Path | None:

@@ -6,20 +6,23 @@ here, on the way to the terminal or a report.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator, Mapping
+import sqlite3
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.dialects import sqlite
 
 from .corroboration import (
+    COUNTING_BASES,
+    ClaimStatus,
     Evidence,
     Group,
     Relation,
     RelationKind,
+    Sides,
+    Stance,
     claim_statuses,
     independence_groups,
 )
@@ -88,49 +91,75 @@ def members(group: Group, names: Mapping[str, str]) -> Members:
     return tuple(sorted(names[source] for source in group))
 
 
-# Compiled once from the models and run on the sqlite3 cursor itself: for 50,000 links
-# SQLAlchemy's per-row work cost more than the corroboration. Tips are joined in Python, from one
-# read of the tips table: SQLite's join looked each of them up once per link.
-_LINKS_SQL, _TIP_SOURCES_SQL = (
-    str(query.compile(dialect=sqlite.dialect()))
+def _tips(stance: Stance, counting: bool) -> ColumnElement[str | None]:
+    """A claim's tips taking ``stance`` on a basis that counts (or not), space-separated: tip ids
+    are letters, digits, '-' and '_' (``keys.bundle``)."""
+    basis = Link.basis.in_(COUNTING_BASES) if counting else Link.basis.not_in(COUNTING_BASES)
+    return func.group_concat(case((and_(Link.stance == stance, basis), Link.tip_id)), " ")
+
+
+# SQLite gathers each claim's tips on each side, in C, scanning the links in claim order on the
+# index that covers them: Python sees a row per claim, not one per link. Tips are mapped to
+# their sources in Python, from one read of the tips table, which costs less than SQLite's join
+# looking each tip up once per link. Compiled once, run on the sqlite3 cursor itself: for
+# thousands of rows SQLAlchemy's per-row work costs more than the query.
+_SIDES_SQL, _LINKS_SQL, _TIP_SOURCES_SQL = (
+    str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
     for query in (
+        select(
+            Link.claim_id,
+            _tips("supports", True),
+            _tips("supports", False),
+            _tips("contradicts", True),
+            _tips("contradicts", False),
+        )
+        .where(Link.stance != "context")
+        .group_by(Link.claim_id),
         select(Link.claim_id, Link.tip_id, Link.stance, Link.basis),
         select(Tip.id, Tip.source_id),
     )
 )
 
 
+def _cursor(workspace: Workspace) -> sqlite3.Connection:
+    return cast(sqlite3.Connection, workspace.session.connection().connection.driver_connection)
+
+
+def sides(workspace: Workspace) -> dict[int, Sides]:
+    """Each linked claim's sides: what ``corroboration.sides_by_claim`` makes of every link."""
+    connection = _cursor(workspace)
+    source_of = dict(connection.execute(_TIP_SOURCES_SQL)).__getitem__
+    return {
+        claim: Sides(*(list(map(source_of, (tips or "").split())) for tips in found))
+        for claim, *found in connection.execute(_SIDES_SQL)
+    }
+
+
 def evidence(workspace: Workspace) -> list[Evidence]:
     """Every link, with the source of its tip."""
-    connection = workspace.session.connection().connection.driver_connection
+    connection = _cursor(workspace)
     source_of = dict(connection.execute(_TIP_SOURCES_SQL))
-    new = tuple.__new__  # a third faster than Evidence(...), whose __new__ is written in Python
-    with _collector_paused():
-        return [
-            new(Evidence, (claim, tip, source_of[tip], stance, basis))
-            for claim, tip, stance, basis in connection.execute(_LINKS_SQL)
-        ]
+    return [
+        Evidence(claim, tip, source_of[tip], stance, basis)
+        for claim, tip, stance, basis in connection.execute(_LINKS_SQL)
+    ]
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Tens of thousands of new rows would set the garbage collector off again and again, at
-    times over the whole heap, to find nothing: rows hold no cycles. (About 15% of statuses.)"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+def statuses(workspace: Workspace, threshold: int) -> list[ClaimStatus]:
+    """Every claim's status at ``threshold``, oldest first, before any text is unsealed."""
+    claims = workspace.session.scalars(select(Claim.id).order_by(Claim.id))
+    return claim_statuses(claims, sides(workspace), groups(workspace), threshold)
 
 
-def assess(workspace: Workspace, threshold: int) -> list[ClaimView]:
-    """Every claim with its status at ``threshold``, its groups and its evidence, oldest first."""
+def assess(workspace: Workspace, threshold: int, *, with_evidence: bool = True) -> list[ClaimView]:
+    """Every claim with its status at ``threshold``, its groups and (unless not wanted, as by a
+    listing that shows none) its evidence, oldest first."""
     session = workspace.session
     names = pseudonyms(workspace)
-    claims = {claim.id: claim for claim in session.scalars(select(Claim).order_by(Claim.id))}
-    statuses = claim_statuses(claims, evidence(workspace), groups(workspace), threshold)
+    texts = {claim: text for claim, text in session.execute(select(Claim.id, Claim.text))}
+    by_claim: dict[int, list[Evidence]] = {}
+    for link in evidence(workspace) if with_evidence else ():
+        by_claim.setdefault(link.claim, []).append(link)
     quoted = session.execute(
         select(Link.claim_id, Link.tip_id, Link.quote).where(Link.quote.is_not(None))
     )
@@ -148,7 +177,7 @@ def assess(workspace: Workspace, threshold: int) -> list[ClaimView]:
     return [
         ClaimView(
             id=status.claim,
-            text=workspace.unseal(claims[status.claim].text),
+            text=workspace.unseal(texts[status.claim]),
             status=status.status,
             threshold=threshold,
             supporting=named(status.supporting),
@@ -156,8 +185,9 @@ def assess(workspace: Workspace, threshold: int) -> list[ClaimView]:
             weak_support=named(status.weak_support),
             weak_contradiction=named(status.weak_contradiction),
             evidence=tuple(
-                shown(e) for e in sorted(status.evidence, key=lambda e: (days[e.tip], e.tip))
+                shown(e)
+                for e in sorted(by_claim.get(status.claim, ()), key=lambda e: (days[e.tip], e.tip))
             ),
         )
-        for status in statuses
+        for status in statuses(workspace, threshold)
     ]

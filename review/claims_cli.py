@@ -125,7 +125,7 @@ def _groups_text(found: tuple[tuple[str, ...], ...]) -> str:
 @with_workspace
 def claims(workspace: Workspace, threshold: int, as_json: bool) -> None:
     """Each claim's status, its independent groups, and its evidence."""
-    views = assess(workspace, threshold)
+    views = assess(workspace, threshold, with_evidence=as_json)
     if as_json:
         print_json([view.as_json() for view in views])
         return

@@ -19,7 +19,7 @@ Pure: plain values in, plain values out; no database, no terminal.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, get_args
 
@@ -63,6 +63,19 @@ class Evidence(NamedTuple):
     basis: Basis
 
 
+class Sides(NamedTuple):
+    """The sources behind one claim's links, by stance and by whether their basis counts: all a
+    status depends on. Context links count for nothing, so they are not here."""
+
+    supports: Collection[str]  # firsthand or document
+    supports_secondhand: Collection[str]
+    contradicts: Collection[str]
+    contradicts_secondhand: Collection[str]
+
+
+NO_SIDES = Sides((), (), (), ())
+
+
 @dataclass(frozen=True)
 class ClaimStatus:
     claim: int
@@ -71,7 +84,6 @@ class ClaimStatus:
     contradicting: tuple[Group, ...]
     weak_support: tuple[Group, ...]
     weak_contradiction: tuple[Group, ...]
-    evidence: tuple[Evidence, ...]
 
 
 def independence_groups(sources: Iterable[str], relations: Iterable[Relation]) -> dict[str, Group]:
@@ -105,56 +117,62 @@ def status_of(counting: int, contradicting: int, threshold: int) -> Status:
     return "single-source" if counting == 1 else "unsupported"
 
 
-def _ordered(groups: set[Group]) -> tuple[Group, ...]:
-    """Groups in the order of their sorted members. Groups are disjoint, so their smallest
-    members already differ, and ordering by them alone is the same order, and cheaper."""
-    return tuple(sorted(groups, key=min)) if len(groups) > 1 else tuple(groups)
-
-
-def claim_status(
-    claim: int,
-    evidence: Iterable[Evidence],
-    group_of: Mapping[str, Group],
-    threshold: int = DEFAULT_THRESHOLD,
-) -> ClaimStatus:
-    """One claim's status from its links (links to other claims are ignored)."""
-    return _status(claim, [e for e in evidence if e.claim == claim], group_of, threshold)
+def sides_by_claim(evidence: Iterable[Evidence]) -> dict[int, Sides]:
+    """Each linked claim's sides. The workspace computes the same in SQLite
+    (``review.assessment.sides``), and a test holds it to this."""
+    found: dict[int, dict[str, set[str]]] = {}
+    for claim, _tip, source, stance, basis in evidence:
+        if stance != "context":
+            side = stance if basis in COUNTING_BASES else f"{stance}_secondhand"  # a Sides field
+            if claim not in found:
+                found[claim] = {field: set() for field in Sides._fields}
+            found[claim][side].add(source)
+    return {claim: Sides(**sets) for claim, sets in found.items()}
 
 
 def claim_statuses(
     claims: Iterable[int],
-    evidence: Iterable[Evidence],
+    sides: Mapping[int, Sides],
     group_of: Mapping[str, Group],
     threshold: int = DEFAULT_THRESHOLD,
 ) -> list[ClaimStatus]:
-    """Every claim's status, in the order of ``claims``, in one pass over the links."""
-    by_claim: dict[int, list[Evidence]] = defaultdict(list)
-    for link in evidence:
-        by_claim[link.claim].append(link)
-    return [_status(c, by_claim.get(c, []), group_of, threshold) for c in claims]
+    """Every claim's status, in the order of ``claims`` (a claim without sides is unsupported).
 
-
-def _status(
-    claim: int, links: list[Evidence], group_of: Mapping[str, Group], threshold: int
-) -> ClaimStatus:
+    Groups are handled by name, their smallest member, until they are listed: sets of names are
+    cheap to build, and groups are disjoint, so sorting their names sorts them by their sorted
+    members."""
     if threshold < 1:
         raise ValueError("the threshold is at least 1")
-    linked: dict[Stance, set[Group]] = {"supports": set(), "contradicts": set()}
-    counting: dict[Stance, set[Group]] = {"supports": set(), "contradicts": set()}
-    for _claim, _tip, source, stance, basis in links:  # (unpacked: 50,000 of them, often)
-        if stance == "context":
-            continue
-        group = group_of.get(source) or frozenset({source})
-        linked[stance].add(group)
-        if basis in COUNTING_BASES:
-            counting[stance].add(group)
-    supporting, contradicting = counting["supports"], counting["contradicts"]
-    return ClaimStatus(
-        claim=claim,
-        status=status_of(len(supporting), len(contradicting), threshold),
-        supporting=_ordered(supporting),
-        contradicting=_ordered(contradicting),
-        weak_support=_ordered(linked["supports"] - supporting),
-        weak_contradiction=_ordered(linked["contradicts"] - contradicting),
-        evidence=tuple(links),
-    )
+    name_of = {source: min(group) for source, group in group_of.items()}
+    named_groups = _Groups(group_of)
+
+    def named(sources: Collection[str]) -> set[str]:
+        return set(map(name_of.get, sources, sources))
+
+    def listed(names: set[str]) -> tuple[Group, ...]:
+        return tuple(map(named_groups.__getitem__, sorted(names)))
+
+    statuses = []
+    for claim in claims:
+        supports, supports_secondhand, contradicts, contradicts_secondhand = sides.get(
+            claim, NO_SIDES
+        )
+        supporting, contradicting = named(supports), named(contradicts)
+        statuses.append(
+            ClaimStatus(
+                claim=claim,
+                status=status_of(len(supporting), len(contradicting), threshold),
+                supporting=listed(supporting),
+                contradicting=listed(contradicting),
+                weak_support=listed(named(supports_secondhand) - supporting),
+                weak_contradiction=listed(named(contradicts_secondhand) - contradicting),
+            )
+        )
+    return statuses
+
+
+class _Groups(dict[str, Group]):
+    """Groups by name, their smallest member; a source that no relation names is on its own."""
+
+    def __missing__(self, name: str) -> Group:
+        return frozenset({name})

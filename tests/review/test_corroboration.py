@@ -12,11 +12,13 @@ from review.corroboration import (
     STANCES,
     ClaimStatus,
     Evidence,
+    Group,
     Relation,
+    Sides,
     Stance,
-    claim_status,
     claim_statuses,
     independence_groups,
+    sides_by_claim,
     status_of,
 )
 
@@ -31,6 +33,12 @@ def memo_evidence() -> list[Evidence]:
         Evidence(MEMO, "c1", "C", "supports", "document"),
         Evidence(MEMO, "d1", "D", "supports", "secondhand"),
     ]
+
+
+def claim_status(
+    claim: int, evidence: list[Evidence], group_of: dict[str, Group], threshold: int = 2
+) -> ClaimStatus:
+    return claim_statuses([claim], sides_by_claim(evidence), group_of, threshold)[0]
 
 
 def memo_status(
@@ -119,13 +127,36 @@ def test_contradiction_alone_and_support_that_does_not_count() -> None:
         Evidence(3, "a3", "A", "supports", "secondhand"),
         Evidence(4, "a4", "A", "context", "document"),
     ]
-    statuses = {s.claim: s for s in claim_statuses([2, 3, 4, 5], evidence, groups)}
+    sides = sides_by_claim(evidence)
+    assert 4 not in sides  # context counts for nothing
+    statuses = {s.claim: s for s in claim_statuses([2, 3, 4, 5], sides, groups)}
     assert statuses[2].status == "unsupported"
     assert sorted_groups(statuses[2], "weak_support") == [["A"], ["B"]]
     assert statuses[3].status == "contradicted"
-    assert statuses[4].status == "unsupported"  # context counts for nothing
-    assert statuses[4].evidence == (evidence[4],)
-    assert statuses[5].status == "unsupported" and statuses[5].evidence == ()
+    assert statuses[4].status == "unsupported"
+    assert statuses[5] == ClaimStatus(5, "unsupported", (), (), (), ())
+
+
+def test_sides_are_the_sources_by_stance_and_whether_their_basis_counts() -> None:
+    evidence = [
+        Evidence(1, "a1", "A", "supports", "firsthand"),
+        Evidence(1, "a2", "A", "supports", "secondhand"),
+        Evidence(1, "b1", "B", "supports", "document"),
+        Evidence(1, "c1", "C", "contradicts", "secondhand"),
+        Evidence(1, "d1", "D", "contradicts", "document"),
+        Evidence(1, "e1", "E", "context", "firsthand"),
+    ]
+    assert sides_by_claim(evidence) == {1: Sides({"A", "B"}, {"A"}, {"D"}, {"C"})}
+
+
+def test_a_group_is_listed_whole_in_the_order_of_its_smallest_member() -> None:
+    groups = independence_groups(SOURCES, [Relation("A", "E", "same-person")])
+    links = [
+        Evidence(1, "b1", "B", "supports", "firsthand"),
+        Evidence(1, "e1", "E", "supports", "firsthand"),
+    ]
+    status = claim_status(1, links, groups)
+    assert status.supporting == (frozenset({"A", "E"}), frozenset({"B"}))
 
 
 def test_status_table() -> None:
@@ -192,10 +223,14 @@ def test_statuses_ignore_order(
     evidence: list[Evidence], pairs: list[tuple[str, str]], threshold: int, rng: random.Random
 ) -> None:
     relations = [Relation(a, b, "shared-origin") for a, b in pairs]
-    before = claim_statuses([1, 2, 3], evidence, independence_groups([], relations), threshold)
+    before = claim_statuses(
+        [1, 2, 3], sides_by_claim(evidence), independence_groups([], relations), threshold
+    )
     rng.shuffle(evidence)
     rng.shuffle(relations)
-    after = claim_statuses([1, 2, 3], evidence, independence_groups([], relations), threshold)
+    after = claim_statuses(
+        [1, 2, 3], sides_by_claim(evidence), independence_groups([], relations), threshold
+    )
     assert [(s.status, s.supporting, s.contradicting) for s in before] == [
         (s.status, s.supporting, s.contradicting) for s in after
     ]
@@ -217,6 +252,6 @@ def test_groups_are_listed_in_the_order_of_their_sorted_members(
 ) -> None:
     """Listings and reports show groups in a stable order: by their members, sorted."""
     groups = independence_groups([], [Relation(a, b, "same-person") for a, b in pairs])
-    for status in claim_statuses([1, 2, 3], evidence, groups):
+    for status in claim_statuses([1, 2, 3], sides_by_claim(evidence), groups):
         for listed in (status.supporting, status.weak_support, status.weak_contradiction):
             assert list(listed) == sorted(listed, key=sorted)
