@@ -29,6 +29,7 @@ from keys.codename import generate_codename, normalize_codename
 
 from . import state
 from .i18n import SESSION_KEY, keep_language_for_this_page, number
+from .received_page import received_page
 from .replies import open_replies
 from .submission import SubmissionLimits, receive_submission, too_large
 
@@ -144,7 +145,7 @@ def submit() -> ResponseReturnValue:
     receive_submission(
         request.stream.read, boundary, cairn.store, source_id, cairn.recipients, limits, _check_csrf
     )
-    return render_template("submitted.html")
+    return received_page()
 
 
 @source_pages.get("/login")

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +27,25 @@ _SOURCES, _SUBMISSIONS, _ITEMS, _CHUNKS, _WEB_SESSIONS = (
     Item.__table__,
     Chunk.__table__,
     WebSession.__table__,
+)
+# The hot paths' statements, built once: SQLAlchemy then finds each compiled in its cache at
+# once, where building one per call cost more than SQLite's work for a small message.
+_LOAD_WEB_SESSION = select(_WEB_SESSIONS.c.data, _WEB_SESSIONS.c.expires).where(
+    _WEB_SESSIONS.c.token_hash == bindparam("token_hash")
+)
+_INSERT_SUBMISSION, _INSERT_ITEMS, _INSERT_CHUNKS = map(insert, (_SUBMISSIONS, _ITEMS, _CHUNKS))
+_SET_ITEM_SIZE = (
+    update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id")).values(size=bindparam("size"))
+)
+_UPDATE_SUBMISSION = (
+    update(_SUBMISSIONS)
+    .where(_SUBMISSIONS.c.id == bindparam("submission_id"))
+    .values(complete=bindparam("complete"), lease_until=bindparam("lease_until"))
+)
+_MARK_SUBMITTED = (
+    update(_SOURCES)
+    .where(_SOURCES.c.id == bindparam("source_id"), _SOURCES.c.has_submitted.is_(False))
+    .values(has_submitted=True)
 )
 # How stale the high-water mark's sum may be: summing every item on every request cost more
 # than storing a message once thousands were stored.
@@ -103,11 +122,7 @@ class Store:
 
     def load_web_session(self, token_hash: str) -> str | None:
         with self._engine.connect() as connection:
-            row = connection.execute(
-                select(_WEB_SESSIONS.c.data, _WEB_SESSIONS.c.expires).where(
-                    _WEB_SESSIONS.c.token_hash == token_hash
-                )
-            ).first()
+            row = connection.execute(_LOAD_WEB_SESSION, {"token_hash": token_hash}).first()
         return row.data if row is not None and row.expires > _now() else None
 
     def save_web_session(self, token_hash: str, data: str, lifetime: int) -> None:
@@ -221,9 +236,7 @@ class SubmissionWriter:
             return
         with self._engine.begin() as connection:
             self._write_pending(connection, complete=True)
-            connection.execute(
-                update(_SOURCES).where(_SOURCES.c.id == self._source_id).values(has_submitted=True)
-            )
+            connection.execute(_MARK_SUBMITTED, {"source_id": self._source_id})
         self._on_complete(self._total)
 
     def discard(self) -> None:
@@ -242,20 +255,22 @@ class SubmissionWriter:
         self._renewed = time.monotonic()
 
     def _write_pending(self, connection: Connection, complete: bool = False) -> None:
-        values = {"complete": True, "lease_until": None} if complete else {"lease_until": _lease()}
+        values = {"complete": complete, "lease_until": None if complete else _lease()}
         if not self._written:
             self._insert_submission(connection, values)
         for item in self._items:  # sizes known by now go in with the item
             item["size"] = self._sizes.pop(str(item["id"]), 0)
         if self._items:
-            connection.execute(insert(_ITEMS), self._items)
+            connection.execute(_INSERT_ITEMS, self._items)
         if self._chunks:
-            connection.execute(insert(_CHUNKS), self._chunks)
-        for item_id, size in self._sizes.items():
-            connection.execute(update(_ITEMS).where(_ITEMS.c.id == item_id).values(size=size))
+            connection.execute(_INSERT_CHUNKS, self._chunks)
+        if self._sizes:
+            connection.execute(
+                _SET_ITEM_SIZE, [{"item_id": i, "size": size} for i, size in self._sizes.items()]
+            )
         if self._written:
             result = connection.execute(
-                update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == self.submission_id).values(values)
+                _UPDATE_SUBMISSION, {"submission_id": self.submission_id, **values}
             )
             if result.rowcount != 1:  # swept after its lease ran out: never acknowledge it
                 raise NoResultFound(f"submission {self.submission_id} is gone")
@@ -267,7 +282,7 @@ class SubmissionWriter:
         had never submitted, and held no upload row yet): then the submission is refused."""
         row = {"id": self.submission_id, "source_id": self._source_id, "day": today()}
         try:
-            connection.execute(insert(_SUBMISSIONS).values({"complete": False, **row, **values}))
+            connection.execute(_INSERT_SUBMISSION, {**row, **values})
         except IntegrityError:  # the foreign key: the source is gone
             raise NoResultFound(f"source {self._source_id} is gone") from None
 

@@ -21,6 +21,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from flask import render_template
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -374,3 +375,29 @@ def test_the_switcher_stays_on_the_page_only_where_that_is_safe(
     shown = client.post("/start", data={"csrf_token": CSRF.findall(landing)[0]})
     assert 'class="languages"' not in shown.get_data(as_text=True)
     assert 'lang="en" dir="ltr"' in shown.get_data(as_text=True)  # the codename's own words
+
+
+def test_the_received_page_is_rendered_once_per_language_with_each_requests_own_token(
+    make_instance: Callable[..., Instance],
+) -> None:
+    """The page after a submission is rendered once per language and cached with a placeholder
+    for the CSRF token (intake/received_page.py): what each source gets must be exactly the page
+    rendered afresh for it, its own token included, in its own language."""
+    app = create_app(make_instance())
+    tokens = set()
+    for language in [*LANGUAGES, "en"]:
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = BROWSER_LOCALES[language]
+        shown = client.post("/start", data={"csrf_token": _csrf(client.get("/"))})
+        client.post("/written", data={"csrf_token": _csrf(shown)})
+        form = client.get("/submit")
+        parts = [("csrf_token", None, _csrf(form).encode()), ("message", None, b"A tip.")]
+        sent = _multipart(client, parts)
+        page, token = sent.get_data(as_text=True), _csrf(sent)
+        headers = {"Accept-Language": BROWSER_LOCALES[language]}
+        with app.test_request_context("/submit", method="POST", headers=headers):
+            fresh = render_template("submitted.html", csrf_token=lambda: token)  # noqa: B023
+        assert page == fresh, language
+        assert page_text(page).lang == language
+        tokens.add(token)
+    assert len(tokens) == len(LANGUAGES) + 1  # every source its own

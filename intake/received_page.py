@@ -1,0 +1,28 @@
+"""The page a source gets after every submission, rendered once per language.
+
+It is the page the server serves most after a tip comes in, and it depends on nothing but the
+language, the URL prefix and the CSRF token (it holds the log-out form): rendering it with a
+placeholder for the token, once, and filling in each request's own token costs a tenth of
+rendering it afresh. Whatever else the template is ever given must go into the cache key.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, render_template, request
+from flask_wtf.csrf import generate_csrf
+
+from .i18n import current_language
+
+TEMPLATE = "submitted.html"
+_TOKEN_PLACEHOLDER = f"csrf-token-{secrets.token_hex(16)}"
+
+
+def received_page() -> str:
+    pages: dict[tuple[str, str], str] = current_app.extensions.setdefault("cairn.received", {})
+    key = (current_language(), request.script_root)
+    page = pages.get(key)
+    if page is None:
+        page = pages[key] = render_template(TEMPLATE, csrf_token=lambda: _TOKEN_PLACEHOLDER)
+    return page.replace(_TOKEN_PLACEHOLDER, generate_csrf())
