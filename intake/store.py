@@ -255,7 +255,10 @@ class SubmissionWriter:
         self._renewed = time.monotonic()
 
     def _write_pending(self, connection: Connection, complete: bool = False) -> None:
-        values = {"complete": complete, "lease_until": None if complete else _lease()}
+        values: dict[str, object] = {
+            "complete": complete,
+            "lease_until": None if complete else _lease(),
+        }
         if not self._written:
             self._insert_submission(connection, values)
         for item in self._items:  # sizes known by now go in with the item
