@@ -12,8 +12,19 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from typing import cast
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,11 +33,7 @@ from .models import Chunk, Item, Source, Submission, WebSession
 
 LEASE_SECONDS = 15 * 60
 _SOURCES, _SUBMISSIONS, _ITEMS, _CHUNKS, _WEB_SESSIONS = (
-    Source.__table__,
-    Submission.__table__,
-    Item.__table__,
-    Chunk.__table__,
-    WebSession.__table__,
+    cast(Table, model.__table__) for model in (Source, Submission, Item, Chunk, WebSession)
 )
 # The hot paths' statements, built once: SQLAlchemy then finds each compiled in its cache at
 # once, where building one per call cost more than SQLite's work for a small message.
