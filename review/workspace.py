@@ -77,7 +77,7 @@ class Workspace:
         key = _unlock(root, identity)
         engine = _engine(root / DATABASE_FILE)
         try:
-            Base.metadata.create_all(engine)
+            _create_schema(engine)
             with Session(engine) as session:
                 workspace = cls(root, identity, key, session)
                 workspace._check_schema()
@@ -165,6 +165,16 @@ class Workspace:
                 f"{path} is inside the workspace, which must hold no plaintext; "
                 "choose a place outside it"
             )
+
+
+def _create_schema(engine: Engine) -> None:
+    """Every table and every index the models name. ``create_all`` adds no index to a table
+    that exists, so an index added since a workspace was made is added here."""
+    Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(connection, checkfirst=True)
 
 
 def _unlock(root: Path, identity: age.X25519Identity) -> WorkspaceKey:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, inspect, text
 
 from keys import age
 from review.assessment import assess, evidence, sides, statuses
@@ -118,3 +118,14 @@ def test_a_listing_without_evidence_reads_none(workspace: Workspace) -> None:
     assert [[e.tip for e in view.evidence] for view in with_evidence] == [["t0"], [], []]
     assert [view.evidence for view in without] == [(), (), ()]
     assert [view.status for view in with_evidence] == [view.status for view in without]
+
+
+def test_a_workspace_made_before_an_index_was_added_gets_it_when_opened(tmp_path: Path) -> None:
+    identity = age.X25519Identity.generate()
+    with Workspace.open(tmp_path / "workspace", identity) as opened:
+        opened.session.execute(text("DROP INDEX links_by_claim"))
+    with Workspace.open(tmp_path / "workspace", identity) as reopened:
+        indexes = inspect(reopened.session.connection()).get_indexes("links")
+    assert [index["column_names"] for index in indexes if index["name"] == "links_by_claim"] == [
+        ["claim_id", "tip_id", "stance", "basis"]
+    ]
