@@ -16,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from .i18n import current_language
 
 TEMPLATE = "submitted.html"
+MAX_PAGES = 64  # languages times URL prefixes: a few; the bound only guards against surprises
 _TOKEN_PLACEHOLDER = f"csrf-token-{secrets.token_hex(16)}"
 
 
@@ -24,5 +25,7 @@ def received_page() -> str:
     key = (current_language(), request.script_root)
     page = pages.get(key)
     if page is None:
-        page = pages[key] = render_template(TEMPLATE, csrf_token=lambda: _TOKEN_PLACEHOLDER)
+        page = render_template(TEMPLATE, csrf_token=lambda: _TOKEN_PLACEHOLDER)
+        if len(pages) < MAX_PAGES:
+            pages[key] = page
     return page.replace(_TOKEN_PLACEHOLDER, generate_csrf())

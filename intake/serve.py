@@ -93,6 +93,10 @@ def serve(
         "keepalive": 0 if proxy_protocol else 5,
         "when_ready": _announce,
         "proxy_protocol": "v1" if proxy_protocol else "off",
+        # gunicorn trusts forwarding headers (SCRIPT_NAME, the forwarded scheme, ...) from
+        # 127.0.0.1 by default, and behind an onion service every source connects from there:
+        # nothing in front of Cairn forwards anything, so no one may set them.
+        "forwarded_allow_ips": "",
         "proxy_allow_ips": load_instance(instance_path).config.proxy_allow_ips,
     }
     IntakeServer(instance_path, options).run()

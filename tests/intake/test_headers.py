@@ -506,6 +506,43 @@ def test_i4_i5_headers_and_no_server_banner_through_gunicorn(
     assert "Traceback" not in log
 
 
+@pytest.mark.slow
+def test_i4_no_source_can_set_forwarding_headers_through_gunicorn(
+    instance: Instance, start_server: Callable[..., LiveServer]
+) -> None:
+    """Behind an onion service every source connects from 127.0.0.1, which gunicorn trusts with
+    forwarding headers by default: a SCRIPT_NAME header would move every link on the pages
+    under a prefix of the source's choosing, and X-Forwarded-Proto would make the request
+    HTTPS, where the CSRF check wants a Referer that no page ever sends (no-referrer)."""
+    server = start_server(instance)
+    status, _, text = _live_response_with(server, "/x/", {"SCRIPT_NAME": "/x"})
+    assert status == 404, text  # no prefix taken from the request: /x/ is no page
+    source = server.source()
+    source.get("/")
+    started = source.http.post(
+        server.base_url + "/start",
+        data={"csrf_token": source.csrf},
+        headers={"X-Forwarded-Proto": "https"},
+        timeout=60,
+    )
+    assert started.status_code == 200, started.text  # still plain HTTP, as the onion serves it
+
+
+def _live_response_with(
+    server: LiveServer, path: str, headers: dict[str, str]
+) -> tuple[int, list[tuple[str, str]], str]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.putrequest("GET", path)
+        for name, value in headers.items():  # putheader: http.client would refuse none of them
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read().decode()
+    finally:
+        connection.close()
+
+
 # I3: the codename is never stored, logged or put in a cookie
 
 

@@ -25,7 +25,7 @@ from flask import render_template
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from intake import create_app
+from intake import create_app, received_page
 from intake.i18n import DIRECTIONS, LANGUAGES
 from intake.instance import Instance
 from tests.intake.conftest import CODENAME, CSRF, VENV_BIN
@@ -388,11 +388,7 @@ def test_the_received_page_is_rendered_once_per_language_with_each_requests_own_
     for language in [*LANGUAGES, "en"]:
         client = app.test_client()
         client.environ_base["HTTP_ACCEPT_LANGUAGE"] = BROWSER_LOCALES[language]
-        shown = client.post("/start", data={"csrf_token": _csrf(client.get("/"))})
-        client.post("/written", data={"csrf_token": _csrf(shown)})
-        form = client.get("/submit")
-        parts = [("csrf_token", None, _csrf(form).encode()), ("message", None, b"A tip.")]
-        sent = _multipart(client, parts)
+        sent = _a_first_message(client)
         page, token = sent.get_data(as_text=True), _csrf(sent)
         headers = {"Accept-Language": BROWSER_LOCALES[language]}
         with app.test_request_context("/submit", method="POST", headers=headers):
@@ -401,3 +397,30 @@ def test_the_received_page_is_rendered_once_per_language_with_each_requests_own_
         assert page_text(page).lang == language
         tokens.add(token)
     assert len(tokens) == len(LANGUAGES) + 1  # every source its own
+
+
+def test_the_received_pages_kept_are_bounded(
+    make_instance: Callable[..., Instance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One page per language and URL prefix is kept, up to a bound; past it pages are still
+    right, rendered each time."""
+    monkeypatch.setattr(received_page, "MAX_PAGES", 2)
+    app = create_app(make_instance())
+    served = app.wsgi_app
+    for prefix in ("/a", "/b", "/c"):
+        # As a server mounting the app under the prefix would call it.
+        app.wsgi_app = lambda environ, respond, prefix=prefix: served(  # type: ignore[method-assign]
+            {**environ, "SCRIPT_NAME": prefix}, respond
+        )
+        page = _a_first_message(app.test_client()).get_data(as_text=True)
+        assert f'href="{prefix}/static/style.css"' in page
+    assert len(app.extensions["cairn.received"]) == 2
+
+
+def _a_first_message(client: FlaskClient) -> TestResponse:
+    """A new source's way to its first message: start, 'I have written it down', send."""
+    shown = client.post("/start", data={"csrf_token": _csrf(client.get("/"))})
+    client.post("/written", data={"csrf_token": _csrf(shown)})
+    form = client.get("/submit")
+    parts = [("csrf_token", None, _csrf(form).encode()), ("message", None, b"A tip.")]
+    return _multipart(client, parts)
