@@ -124,7 +124,7 @@ def _groups_text(found: tuple[tuple[str, ...], ...]) -> str:
 @json_option
 @with_workspace
 def claims(workspace: Workspace, threshold: int, as_json: bool) -> None:
-    """Each claim's status, its independent groups, and its evidence."""
+    """Each claim's status and its independent groups; with --json, its evidence too."""
     views = assess(workspace, threshold, with_evidence=as_json)
     if as_json:
         print_json([view.as_json() for view in views])
