@@ -131,7 +131,7 @@ def _parse_item(raw: object) -> BundleItem:
         raise BundleError(f"item {item.id} has an invalid source id")
     if not (isinstance(item.day, str) and _DAY.match(item.day)):
         raise BundleError(f"item {item.id} has an invalid day")
-    if not isinstance(item.size, int) or item.size < 0:
+    if type(item.size) is not int or item.size < 0:  # (bool is an int subclass)
         raise BundleError(f"item {item.id} has an invalid size")
     if not (isinstance(item.sha256, str) and re.fullmatch(r"[0-9a-f]{64}", item.sha256)):
         raise BundleError(f"item {item.id} has an invalid SHA-256")

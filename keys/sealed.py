@@ -119,11 +119,11 @@ def _parse_header(line: bytes) -> ItemHeader:
         )
     except (ValueError, KeyError, TypeError, RecursionError):  # JSON nested too deeply, too
         raise SealedItemError("the item's header is not valid") from None
-    if header.version != FORMAT_VERSION:
+    if type(header.version) is not int or header.version != FORMAT_VERSION:
         raise SealedItemError(f"unsupported sealed item version {header.version!r}")
     if not isinstance(header.kind, str) or header.kind not in KINDS:
         raise SealedItemError("the item's header is not valid")
-    if not isinstance(header.length, int) or header.length < 0:
+    if type(header.length) is not int or header.length < 0:  # (bool is an int subclass)
         raise SealedItemError("the item's header is not valid")
     if not isinstance(header.name, str) or not isinstance(header.media_type, str):
         raise SealedItemError("the item's header is not valid")
@@ -149,6 +149,8 @@ class _Unsealer:
                 if len(self._pending) > MAX_HEADER_BYTES:
                     raise SealedItemError("the item's header is missing or too long")
                 return len(data)
+            if end + 1 > MAX_HEADER_BYTES:
+                raise SealedItemError("the item's header is missing or too long")
             self.header = _parse_header(bytes(self._pending[: end + 1]))
             self._header_size = end + 1
             self._remaining = self.header.length

@@ -65,7 +65,8 @@ class ScryptIdentity:
                 raise HeaderError("an scrypt stanza's salt must be 16 bytes")
             if not _DECIMAL.match(stanza.args[1]):
                 raise HeaderError("an scrypt stanza's work factor must be a decimal number")
-            work_factor = int(stanza.args[1])
+            # (Two digits are past any limit; int() of thousands of digits raises ValueError.)
+            work_factor = int(stanza.args[1]) if len(stanza.args[1]) <= 2 else 100
             if work_factor > self.max_work_factor:
                 raise HeaderError(
                     f"the scrypt work factor {work_factor} is above the limit "

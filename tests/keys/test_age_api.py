@@ -457,6 +457,15 @@ def test_scrypt_work_factor_above_the_identity_limit_is_a_header_error() -> None
     assert decrypt(ciphertext, [age.ScryptIdentity("pw", max_work_factor=12)]) == b"tip"
 
 
+def test_scrypt_work_factor_of_thousands_of_digits_is_a_header_error() -> None:
+    """int() refuses over 4,300 digits with a ValueError; the parser must answer first."""
+    ciphertext = encrypt(b"tip", [age.ScryptRecipient("pw", work_factor=FAST_WORK_FACTOR)])
+    huge = re.sub(rb"(\n-> scrypt \S+ )10\n", rb"\g<1>" + b"9" * 5000 + b"\n", ciphertext)
+    assert huge != ciphertext
+    with pytest.raises(age.HeaderError, match="above the limit"):
+        decrypt(huge, [age.ScryptIdentity("pw")])
+
+
 def test_error_hierarchy() -> None:
     for kind in (age.HeaderError, age.HeaderMACError, age.NoIdentityMatchError, age.PayloadError):
         assert issubclass(kind, age.DecryptError)

@@ -44,7 +44,7 @@ from intake.instance import Instance
 from keys import age
 from keys.bundle import BundleError, open_bundle, receive_bundle
 from keys.courier import HEADERS, CourierAuthError, CourierRequest, sign_request, verify_request
-from keys.sealed import open_item, seal_item
+from keys.sealed import MAX_HEADER_BYTES, SealedItemError, open_item, seal_item
 from keys.signing import SigningKey
 from tests.intake.test_bad_input import BOUNDARY, CONTENT_TYPE, _CountingStream, log_in, part
 from tests.robustness.helpers import table_counts
@@ -238,6 +238,25 @@ def test_i8_open_item_of_any_plaintext_raises_only_decrypt_errors(plaintext: byt
     assert header.kind in {"message", "file", "reply"}
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"v": 1, "kind": "file", "name": "n" * MAX_HEADER_BYTES, "type": "", "length": 0},
+        {"v": 1, "kind": "message", "name": "", "type": "", "length": True},
+        {"v": True, "kind": "message", "name": "", "type": "", "length": 0},
+    ],
+    ids=["line-over-the-limit", "length-true", "version-true"],
+)
+def test_i8_sealed_item_headers_past_their_limits_or_of_the_wrong_type_are_refused(
+    header: dict[str, object],
+) -> None:
+    """The header's documented limits hold even when its line ends, and JSON booleans are not
+    numbers (Python's bool is an int)."""
+    plaintext = json.dumps(header).encode() + b"\n" + b"\x00" * 8
+    with pytest.raises(SealedItemError):
+        open_item(io.BytesIO(sealed_with(plaintext)), io.BytesIO(), [IDENTITY])
+
+
 @functools.cache
 def sealed_item(content: bytes, name: str) -> bytes:
     out = io.BytesIO()
@@ -359,6 +378,39 @@ def mutated_bundles(draw: st.DrawFn) -> tuple[str, bytes]:
 @given(case=mutated_bundles() | st.tuples(st.just("tips"), st.binary(max_size=3000)))
 def test_i8_mutated_bundles_raise_only_bundle_errors(case: tuple[str, bytes], work: Path) -> None:
     bundle_only_bundle_errors(*case, work)
+
+
+def test_i8_a_bundle_item_whose_size_is_a_boolean_is_refused(work: Path) -> None:
+    data = b"x"
+    item = {
+        "id": "a" * 32,
+        "source": "b" * 32,
+        "kind": "message",
+        "day": "2026-01-01",
+        "size": True,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "reply_recipient": "",
+    }
+    manifest = {
+        "format": "cairn-bundle",
+        "version": 1,
+        "kind": "tips",
+        "signer": str(SIGNER.verify_key),
+        "items": [item],
+    }
+    body = json.dumps(manifest).encode()
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, content in [
+            (f"items/{item['id']}.age", data),
+            ("manifest.json", body),
+            ("manifest.sig", SIGNER.sign("bundle/tips", body)),
+        ]:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    with pytest.raises(BundleError, match="invalid size"):
+        receive_bundle(io.BytesIO(out.getvalue()), lambda _: _Discard(), kind="tips")
 
 
 # Courier requests
