@@ -26,7 +26,7 @@ from .corroboration import (
     claim_statuses,
     independence_groups,
 )
-from .models import Claim, Link, Source, Tip
+from .models import SET_ASIDE, Claim, Link, Source, Tip
 from .models import Relation as RelationRow
 from .workspace import Workspace
 
@@ -40,6 +40,7 @@ class EvidenceView:
     stance: str
     basis: str
     quote: str
+    counted: bool  # False for a tip set aside (discarded or spam)
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,13 @@ _SIDES_SQL, _LINKS_SQL, _TIP_SOURCES_SQL = (
             _tips("contradicts", True),
             _tips("contradicts", False),
         )
-        .where(Link.stance != "context")
+        .where(
+            Link.stance != "context",
+            Link.tip_id.not_in(select(Tip.id).where(Tip.status.in_(SET_ASIDE))),
+        )
         .group_by(Link.claim_id),
         select(Link.claim_id, Link.tip_id, Link.stance, Link.basis),
-        select(Tip.id, Tip.source_id),
+        select(Tip.id, Tip.source_id, Tip.status.in_(SET_ASIDE)),
     )
 )
 
@@ -128,7 +132,7 @@ def _cursor(workspace: Workspace) -> sqlite3.Connection:
 def sides(workspace: Workspace) -> dict[int, Sides]:
     """Each linked claim's sides: what ``corroboration.sides_by_claim`` makes of every link."""
     connection = _cursor(workspace)
-    source_of = dict(connection.execute(_TIP_SOURCES_SQL)).__getitem__
+    source_of = {tip: source for tip, source, _ in connection.execute(_TIP_SOURCES_SQL)}.get
     return {
         claim: Sides(*(list(map(source_of, (tips or "").split())) for tips in found))
         for claim, *found in connection.execute(_SIDES_SQL)
@@ -136,11 +140,12 @@ def sides(workspace: Workspace) -> dict[int, Sides]:
 
 
 def evidence(workspace: Workspace) -> list[Evidence]:
-    """Every link, with the source of its tip."""
+    """Every link, with the source of its tip and whether it counts."""
     connection = _cursor(workspace)
-    source_of = dict(connection.execute(_TIP_SOURCES_SQL))
+    rows = connection.execute(_TIP_SOURCES_SQL)
+    tips = {tip: (source, not aside) for tip, source, aside in rows}
     return [
-        Evidence(claim, tip, source_of[tip], stance, basis)
+        Evidence(claim, tip, tips[tip][0], stance, basis, tips[tip][1])
         for claim, tip, stance, basis in connection.execute(_LINKS_SQL)
     ]
 
@@ -171,7 +176,7 @@ def assess(workspace: Workspace, threshold: int, *, with_evidence: bool = True) 
 
     def shown(e: Evidence) -> EvidenceView:
         return EvidenceView(
-            e.tip, names[e.source], e.stance, e.basis, quotes.get((e.claim, e.tip), "")
+            e.tip, names[e.source], e.stance, e.basis, quotes.get((e.claim, e.tip), ""), e.counted
         )
 
     return [

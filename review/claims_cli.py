@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.table import Table
 
@@ -9,7 +11,7 @@ from .assessment import assess
 from .corroboration import BASES, DEFAULT_THRESHOLD, STANCES
 from .models import Claim, Link
 from .output import cell, console, counted, json_option, print_json
-from .text_input import read_text
+from .text_input import optional_text, read_text, text_file_option
 from .workspace import Workspace, WorkspaceError
 from .workspace_cli import with_workspace
 
@@ -74,7 +76,12 @@ def claim_remove(workspace: Workspace, claim_id: int) -> None:
     show_default=True,
     help="How the source knows: only firsthand and document links count.",
 )
-@click.option("--quote", help="The words that bear on the claim (sealed).")
+@click.option(
+    "--quote",
+    help="The words that bear on the claim (sealed). Typed here they stay in your shell "
+    "history: prefer --quote-file -.",
+)
+@text_file_option("quote", "quote")
 @with_workspace
 def link(
     workspace: Workspace,
@@ -83,6 +90,7 @@ def link(
     stance: str | None,
     basis: str,
     quote: str | None,
+    quote_file: Path | None,
 ) -> None:
     """Link a tip to a claim; linking the same pair again replaces the link.
 
@@ -92,7 +100,8 @@ def link(
     if stance not in STANCES:
         raise click.UsageError("say how: --supports, --contradicts or --context")
     tip, claim = workspace.tip(tip_ref), workspace.claim(claim_id)
-    sealed = workspace.seal(quote) if quote else None
+    quote = optional_text(quote, quote_file, "quote")
+    sealed = None if quote is None else workspace.seal(quote)
     workspace.session.merge(
         Link(tip_id=tip.id, claim_id=claim.id, stance=stance, basis=basis, quote=sealed)
     )

@@ -13,6 +13,9 @@ dispute it. With N counting groups and threshold T:
     contradicted         contradicting groups only
     unsupported          nothing that counts, weak links aside
 
+A link from a tip the reviewer set aside (discarded it, or marked it spam) is shown but counts
+for nothing, not even as weak or context: judging a tip worthless withdraws what it said.
+
 Pure: plain values in, plain values out; no database, no terminal.
 """
 
@@ -51,7 +54,8 @@ class Relation(NamedTuple):
 
 
 class Evidence(NamedTuple):
-    """One link: tip ``tip`` from ``source`` takes ``stance`` on ``claim`` on ``basis``.
+    """One link: tip ``tip`` from ``source`` takes ``stance`` on ``claim`` on ``basis``; it does
+    not count when the tip was set aside.
 
     A named tuple, not a dataclass: there are tens of thousands, made in one go.
     """
@@ -61,6 +65,7 @@ class Evidence(NamedTuple):
     source: str
     stance: Stance
     basis: Basis
+    counted: bool = True
 
 
 class Sides(NamedTuple):
@@ -121,8 +126,8 @@ def sides_by_claim(evidence: Iterable[Evidence]) -> dict[int, Sides]:
     """Each linked claim's sides. The workspace computes the same in SQLite
     (``review.assessment.sides``), and a test holds it to this."""
     found: dict[int, dict[str, set[str]]] = {}
-    for claim, _tip, source, stance, basis in evidence:
-        if stance != "context":
+    for claim, _tip, source, stance, basis, counted in evidence:
+        if counted and stance != "context":
             side = stance if basis in COUNTING_BASES else f"{stance}_secondhand"  # a Sides field
             if claim not in found:
                 found[claim] = {field: set() for field in Sides._fields}

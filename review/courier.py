@@ -6,6 +6,7 @@ decrypts a tip. ``proxy`` sends everything through Tor (``socks5h://127.0.0.1:90
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from pathlib import Path
@@ -50,24 +51,48 @@ class Courier:
         return response
 
     def fetch(self, out: Path) -> int:
-        """Download the bundle of undelivered items to ``out``; returns its size in bytes."""
-        response = self._call("GET", "/bundle", EMPTY_BODY_SHA256, stream=True)
+        """Download the bundle of undelivered items to ``out``; returns its size in bytes.
+
+        ``out`` appears only once the whole bundle has arrived; an earlier file there is kept
+        until then.
+        """
         size = 0
-        with private_output(out) as dst:
-            for block in response.iter_content(_BLOCK):
-                dst.write(block)
-                size += len(block)
+        try:
+            with (
+                private_output(out) as dst,
+                self._call("GET", "/bundle", EMPTY_BODY_SHA256, stream=True) as response,
+            ):
+                for block in response.iter_content(_BLOCK):
+                    dst.write(block)
+                    size += len(block)
+        except requests.RequestException as err:
+            raise CourierFailed(
+                f"the download was interrupted ({type(err).__name__}); run fetch again"
+            ) from None
+        except OSError as err:
+            raise CourierFailed(f"cannot write {out}: {err.strerror or err}") from None
         return size
 
     def push(self, reply_bundle: Path) -> dict[str, int]:
         digest = _file_sha256(reply_bundle)
         with reply_bundle.open("rb") as body:
-            return dict(self._call("POST", "/replies", digest, data=body).json())
+            response = self._call("POST", "/replies", digest, data=body)
+        return _answer(response, "stored", "already_stored")
 
     def ack(self, ack_file: Path) -> dict[str, int]:
         body = ack_file.read_bytes()
         digest = hashlib.sha256(body).hexdigest()
-        return dict(self._call("POST", "/ack", digest, data=body).json())
+        return _answer(self._call("POST", "/ack", digest, data=body), "acknowledged")
+
+
+def _answer(response: requests.Response, *counts: str) -> dict[str, int]:
+    """The counts a successful courier call answers with; anything else is not Cairn's API."""
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        answer = response.json()
+        found = {name: answer[name] for name in counts}
+        if all(type(number) is int for number in found.values()):
+            return found
+    raise CourierFailed("the server's answer is not Cairn's courier API; check --server")
 
 
 def _reason(response: requests.Response) -> str:

@@ -105,9 +105,12 @@ def metadata_warning(path: Path, media_type: str) -> str:
 
 
 def export_tip(workspace: Workspace, tip: Tip, out_dir: Path, original_name: str) -> Exported:
-    """Decrypt ``tip`` into ``out_dir``, all or nothing, never overwriting."""
+    """Decrypt ``tip`` into ``out_dir``, all or nothing, never overwriting.
+
+    A directory made here is its owner's only: the names in it come from the source's file names.
+    """
     workspace.check_outside(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = safe_name(tip.id, original_name)
     if tip.kind == "message" and not name.endswith(".txt"):
         name += ".txt"

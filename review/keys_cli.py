@@ -8,7 +8,7 @@ import click
 import platformdirs
 
 from keys import age
-from keys.identity_file import read_identity_file, write_identity_file
+from keys.identity_file import WrongPassphraseError, read_identity_file, write_identity_file
 
 from .passphrase import read_passphrase
 
@@ -35,15 +35,23 @@ passphrase_file_option = click.option(
 
 
 def load_identity(identity_path: Path, passphrase_file: Path | None) -> age.X25519Identity:
-    """Open the identity file, turning every failure into a one-line error."""
-    if not identity_path.exists():
-        raise click.ClickException(
-            f"no identity file at {identity_path}; make one with `review keys new`"
-        )
+    """Open the identity file, turning every failure into a one-line error naming it."""
     try:
+        if not identity_path.is_file():
+            raise click.ClickException(
+                f"no identity file at {identity_path}; make one with `review keys new`"
+            )
         return read_identity_file(identity_path, read_passphrase(passphrase_file))
-    except (age.DecryptError, ValueError) as err:
+    except WrongPassphraseError as err:
         raise click.ClickException(str(err)) from None
+    except (age.DecryptError, ValueError) as err:
+        raise click.ClickException(
+            f"{identity_path} is not an identity file written by `review keys new` ({err})"
+        ) from None
+    except OSError as err:
+        raise click.ClickException(
+            f"cannot read the identity file {identity_path} ({err.strerror or err})"
+        ) from None
 
 
 @click.group("keys")

@@ -2,8 +2,9 @@
 
 Every free text the reviewer writes (notes, claims, quotes, relation notes) and every summary of a
 tip's content is a sealed column: the bytes of an age file under the workspace key (I9). Statuses,
-stances, bases and relation kinds stay plain: they hold no words of the source or the reviewer,
-and they never leave this machine (I10).
+stances, bases, relation kinds and the pseudonym beside each server source id stay plain: they
+hold no words of the source or the reviewer, and they never leave this machine (I10); but they
+show whoever holds this disk the shape of the judgement (docs/threat-model.md).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SCHEMA_VERSION = "1"
 TIP_STATUSES = ("new", "read", "flagged", "discarded", "spam")
+SET_ASIDE = ("discarded", "spam")  # a set-aside tip's links count for nothing (corroboration)
 
 
 class Base(DeclarativeBase):

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
+from .text_input import read_file_text
+
 
 def read_passphrase(passphrase_file: Path | None, *, new: bool = False) -> str:
     if passphrase_file is not None:
-        lines = passphrase_file.read_text(encoding="utf-8").splitlines()
+        lines = read_file_text(passphrase_file, "passphrase").splitlines()
         passphrase = lines[0] if lines else ""
     else:
         passphrase = click.prompt(

@@ -17,6 +17,8 @@ from typing import BinaryIO
 @contextlib.contextmanager
 def private_output(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
     """Write ``path`` through the yielded file; without ``overwrite`` an existing one is kept."""
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"the directory {path.parent} does not exist; make it first")
     if not overwrite and path.exists():
         raise FileExistsError(f"{path} already exists; it is never overwritten")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")

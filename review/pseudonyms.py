@@ -1,9 +1,12 @@
 """Two-word pseudonyms for sources: easy to say, stable in this workspace, opaque outside it.
 
 A pseudonym is drawn from the server's source id under the workspace key (a keyed fingerprint,
-keys.workspace_key), never from a codename, so a report that names "amber-heron" cannot be matched
-to the server's records by anyone without the workspace key. 256 adjectives x 256 nouns; when a
-name is taken the next candidate is drawn, and each source keeps the name it was first given.
+keys.workspace_key), never from a codename, so nobody can compute it from the server's records:
+a report that names "amber-heron" says nothing about which source that is to someone holding
+only the server. The workspace database, though, keeps each pseudonym beside its server source id
+unsealed (models.Source), so whoever holds the workspace's disk can match the two without any key.
+256 adjectives x 256 nouns; when a name is taken the next candidate is drawn, and each source
+keeps the name it was first given.
 """
 
 from __future__ import annotations

@@ -35,13 +35,18 @@ def outbox_path(workspace: Workspace, reply_id: str) -> Path:
     return workspace.outbox_dir / f"{reply_id}.age"
 
 
-def seal_reply(workspace: Workspace, source: Source, text: str) -> Reply:
-    """Seal ``text`` into the outbox for ``source``."""
+def check_can_reply(source: Source) -> None:
+    """Refuse a reply that could not reach ``source``, before the reviewer writes it."""
     if not source.reply_recipient:
         raise WorkspaceError(
             f"the server gave no reply recipient for {source.pseudonym}, so a reply cannot reach "
             "them; import a newer bundle with a tip from them"
         )
+
+
+def seal_reply(workspace: Workspace, source: Source, text: str) -> Reply:
+    """Seal ``text`` into the outbox for ``source``."""
+    check_can_reply(source)
     recipients = [age.parse_recipient(source.reply_recipient), workspace.identity.recipient]
     sealed = io.BytesIO()
     seal_item(io.BytesIO(text.encode()), sealed, recipients, "reply", media_type=REPLY_MEDIA_TYPE)

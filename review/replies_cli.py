@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from .output import cell, console, counted, json_option, print_json
-from .replies import outbox, reply_text, seal_reply, write_reply_bundle
+from .replies import check_can_reply, outbox, reply_text, seal_reply, write_reply_bundle
 from .text_input import read_text
 from .workspace import Workspace
 from .workspace_cli import with_workspace
@@ -29,6 +29,7 @@ def reply(workspace: Workspace, source_ref: str, message_file: Path | None) -> N
     Only the source (with their codename) and you can open it.
     """
     source = workspace.source(source_ref)
+    check_can_reply(source)
     sealed = seal_reply(workspace, source, read_text(None, "reply", message_file))
     click.echo(f"Reply {sealed.id} to {source.pseudonym} is in the outbox.")
 
@@ -49,7 +50,13 @@ def outbox_(workspace: Workspace, out: Path | None, as_json: bool) -> None:
     if out is not None:
         written = write_reply_bundle(workspace, out)
         click.echo(f"Wrote {counted(len(written), 'reply', 'replies')} to {out}.", err=True)
-        click.echo(f"It is signed by this workspace's key {workspace.signing_key.verify_key}.")
+        key = workspace.signing_key.verify_key
+        click.echo(f"It is signed by this workspace's key {key}.")
+        click.echo(
+            f"The server accepts it once its operator has run `intake reviewers add {key} "
+            "--name NAME` (once per workspace).",
+            err=True,
+        )
         return
     rows = [
         {

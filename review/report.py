@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .assessment import ClaimView, Members
+from .assessment import ClaimView, EvidenceView, Members
 
 SYMBOLS = {
     "supports": "●",
@@ -21,6 +21,7 @@ SYMBOLS = {
     "contradicts": "✖",
     "weak contradiction": "⊘",
     "context": "·",
+    "set aside": "∅",
 }
 
 
@@ -48,8 +49,8 @@ class Report:
             )
             if group in groups
         ]
-        context = any(self.group_of[e.source] == group for e in claim.evidence)
-        return found or (["context"] if context else [])
+        linked = [e.counted for e in claim.evidence if self.group_of[e.source] == group]
+        return found or (["context"] if any(linked) else ["set aside"] if linked else [])
 
 
 def build_report(
@@ -61,6 +62,11 @@ def build_report(
 ) -> Report:
     linked = {group_of[e.source] for claim in claims for e in claim.evidence}
     return Report(day, threshold, tuple(claims), tuple(sorted(linked)), group_of, relations)
+
+
+def _link(evidence: EvidenceView) -> str:
+    aside = "" if evidence.counted else " (set aside as discarded or spam: not counted)"
+    return f"{evidence.stance}, {evidence.basis}{aside}"
 
 
 def _count(claim: ClaimView) -> str:
@@ -107,7 +113,7 @@ def to_markdown(report: Report) -> str:
                 lines.append(f"> {_md(e.quote)}")
                 lines.append(">")
             attribution = f"{e.source} ({report.label(report.group_of[e.source])})"
-            lines.append(f"{'> ' if e.quote else ''}{attribution}: {e.stance}, {e.basis}")
+            lines.append(f"{'> ' if e.quote else ''}{attribution}: {_link(e)}")
     if report.relations:
         lines += ["", "## Related sources", ""]
         lines += [f"- {a} and {b}: {kind}" for a, b, kind in report.relations]
@@ -183,7 +189,10 @@ def to_html(report: Report) -> str:
             out.append(f'<tr><th scope="row">{claim.id}</th>{cells}</tr>')
         out.append("</tbody></table>")
         legend = ", ".join(f"{symbol} {mark}" for mark, symbol in SYMBOLS.items())
-        out.append(f"<p>Key: {e(legend)}. Weak means secondhand only: shown, never counted.</p>")
+        out.append(
+            f"<p>Key: {e(legend)}. Weak means secondhand only: shown, never counted. "
+            "Set aside means the group's links were all discarded or marked spam: not counted.</p>"
+        )
     for claim in report.claims:
         out += [
             f"<h2>Claim {claim.id}: {e(claim.status)}</h2>",
@@ -192,7 +201,7 @@ def to_html(report: Report) -> str:
         ]
         for ev in claim.evidence:
             group = report.label(report.group_of[ev.source])
-            who = e(f"{ev.source} ({group}): {ev.stance}, {ev.basis}")
+            who = e(f"{ev.source} ({group}): {_link(ev)}")
             quote = f"<blockquote>{e(ev.quote)}</blockquote>" if ev.quote else ""
             out.append(f"<figure>{quote}<figcaption>{who}</figcaption></figure>")
     if report.relations:

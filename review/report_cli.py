@@ -11,8 +11,9 @@ from sqlalchemy import select
 from .assessment import assess, groups, members, pseudonyms
 from .claims_cli import threshold_option
 from .models import Relation
+from .private_files import private_output
 from .report import build_report, to_html, to_markdown
-from .workspace import Workspace
+from .workspace import Workspace, WorkspaceError
 from .workspace_cli import with_workspace
 
 
@@ -34,14 +35,16 @@ def _named(row: Relation, names: dict[str, str]) -> tuple[str, str, str]:
     "--out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The report file, outside the workspace.",
+    help="The report file, outside the workspace; readable by you only.",
 )
+@click.option("--force", is_flag=True, help="Replace an earlier report at --out.")
 @threshold_option
 @with_workspace
-def report(workspace: Workspace, format_: str, out: Path, threshold: int) -> None:
+def report(workspace: Workspace, format_: str, out: Path, force: bool, threshold: int) -> None:
     """Write the claims with their status, support and quotes; sources by pseudonym only.
 
-    The report is plaintext: keep it only where the claims themselves may be.
+    The report is plaintext: keep it only where the claims themselves may be. It is written
+    whole or not at all, and an existing file is replaced only with --force.
     """
     workspace.check_outside(out)
     names = pseudonyms(workspace)
@@ -51,5 +54,12 @@ def report(workspace: Workspace, format_: str, out: Path, threshold: int) -> Non
     )
     today = datetime.date.today().isoformat()
     built = build_report(today, threshold, assess(workspace, threshold), group_of, relations)
-    out.write_text(to_html(built) if format_ == "html" else to_markdown(built), encoding="utf-8")
+    text = to_html(built) if format_ == "html" else to_markdown(built)
+    try:
+        with private_output(out, overwrite=force) as dst:
+            dst.write(text.encode())
+    except FileExistsError:
+        raise WorkspaceError(
+            f"{out} already exists; give --force to replace it, or choose another --out"
+        ) from None
     click.echo(f"Wrote {out}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import click
 from rich.table import Table
@@ -14,6 +15,7 @@ from .corroboration import RELATION_KINDS
 from .models import Relation, Source, Tip
 from .output import cell, console, json_option, print_json
 from .suggest import Suggestion, TipSignals, suggest
+from .text_input import optional_text, text_file_option
 from .tip_content import message_text
 from .workspace import Workspace, WorkspaceError
 from .workspace_cli import with_workspace
@@ -80,10 +82,18 @@ def _ordered_pair(workspace: Workspace, first: str, second: str) -> tuple[Source
 @click.option(
     "--shared-origin", "kind", flag_value="shared-origin", help="Their knowledge has one origin."
 )
-@click.option("--note", help="Why (sealed). Typed here it stays in your shell history.")
+@click.option(
+    "--note", help="Why (sealed). Typed here it stays in your shell history: prefer --note-file -."
+)
+@text_file_option("note", "note")
 @with_workspace
 def relate(
-    workspace: Workspace, first: str, second: str, kind: str | None, note: str | None
+    workspace: Workspace,
+    first: str,
+    second: str,
+    kind: str | None,
+    note: str | None,
+    note_file: Path | None,
 ) -> None:
     """Record that two sources are not independent; they then count as one group.
 
@@ -92,7 +102,8 @@ def relate(
     if kind not in RELATION_KINDS:
         raise click.UsageError("say how they are related: --same-person or --shared-origin")
     a, b = _ordered_pair(workspace, first, second)
-    sealed = workspace.seal(note) if note else None
+    note = optional_text(note, note_file, "note")
+    sealed = None if note is None else workspace.seal(note)
     workspace.session.merge(Relation(source_a=a.id, source_b=b.id, kind=kind, note=sealed))
     click.echo(f"Related {a.pseudonym} and {b.pseudonym} ({kind}).")
 

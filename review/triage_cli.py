@@ -142,7 +142,11 @@ def export(workspace: Workspace, tip_ref: str, out_dir: Path) -> None:
 @click.argument("status", type=click.Choice(TIP_STATUSES))
 @with_workspace
 def mark(workspace: Workspace, tip_ref: str, status: str) -> None:
-    """Set a tip's status: new, read, flagged, discarded or spam."""
+    """Set a tip's status: new, read, flagged, discarded or spam.
+
+    A discarded or spam tip is set aside: its links to claims stay listed but no longer count
+    towards any claim's status.
+    """
     tip = workspace.tip(tip_ref)
     tip.status = status
     click.echo(f"Tip {tip.id} is now {status}.")

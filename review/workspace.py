@@ -21,6 +21,7 @@ from pathlib import Path
 
 import platformdirs
 from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from keys import age
@@ -83,6 +84,13 @@ class Workspace:
                 workspace._check_schema()
                 yield workspace
                 session.commit()
+        except DatabaseError as err:
+            if not _damaged(err):
+                raise
+            raise WorkspaceError(
+                f"the workspace database at {root / DATABASE_FILE} is damaged or not a Cairn "
+                "workspace; restore it from a backup"
+            ) from None
         finally:
             engine.dispose()
 
@@ -165,6 +173,12 @@ class Workspace:
                 f"{path} is inside the workspace, which must hold no plaintext; "
                 "choose a place outside it"
             )
+
+
+def _damaged(err: DatabaseError) -> bool:
+    """Whether SQLite found the file corrupt or not a database at all, rather than a bug here."""
+    code = getattr(err.orig, "sqlite_errorcode", None)
+    return code is not None and (code & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def _create_schema(engine: Engine) -> None:

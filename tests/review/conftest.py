@@ -120,15 +120,19 @@ class Review:
 
     def fails(self, *args: str, input: str | None = None) -> str:
         """Run a command that must fail with a one-line error; returns that line."""
-        result = self.run(*args, input=input)
-        assert result.exit_code != 0, f"review {' '.join(args)} succeeded: {result.output}"
-        assert not isinstance(result.exception, Exception) or isinstance(
-            result.exception, SystemExit
-        ), f"review {' '.join(args)} crashed: {result.exception!r}"
-        assert "Traceback" not in result.output
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-        return lines[0]
+        return one_line_error(self.run(*args, input=input), args)
+
+
+def one_line_error(result: Result, args: Sequence[str]) -> str:
+    """The error of a command that must have failed cleanly: non-zero, one line, no traceback."""
+    assert result.exit_code != 0, f"review {' '.join(args)} succeeded: {result.output}"
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    ), f"review {' '.join(args)} crashed: {result.exception!r}"
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    return lines[0]
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, inspect, text
+from sqlalchemy import delete, insert, inspect, text, update
 
 from keys import age
-from review.assessment import assess, evidence, sides, statuses
+from review.assessment import assess, evidence, sides
+from review.assessment import statuses as statuses_of
 from review.corroboration import (
     BASES,
     STANCES,
@@ -22,7 +23,7 @@ from review.corroboration import (
     independence_groups,
     sides_by_claim,
 )
-from review.models import Claim, Import, Link, Source, Tip
+from review.models import SET_ASIDE, TIP_STATUSES, Claim, Import, Link, Source, Tip
 from review.models import Relation as RelationRow
 from review.workspace import Workspace
 
@@ -52,9 +53,15 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 
 
 def replace_links_and_relations(
-    workspace: Workspace, links: list[Evidence], relations: list[Relation]
+    workspace: Workspace,
+    links: list[Evidence],
+    relations: list[Relation],
+    statuses: dict[str, str] | None = None,
 ) -> None:
     session = workspace.session
+    session.execute(update(Tip).values(status="new"))
+    for tip, status in (statuses or {}).items():
+        session.execute(update(Tip).where(Tip.id == tip).values(status=status))
     session.execute(delete(Link))
     session.execute(delete(RelationRow))
     if links:
@@ -95,20 +102,51 @@ relation_lists = st.dictionaries(
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(links=link_lists, relations=relation_lists, threshold=st.integers(1, 4))
+@given(
+    links=link_lists,
+    relations=relation_lists,
+    statuses=st.dictionaries(st.sampled_from(sorted(TIPS)), st.sampled_from(TIP_STATUSES)),
+    threshold=st.integers(1, 4),
+)
 def test_statuses_from_the_database_are_the_pure_cores(
-    workspace: Workspace, links: list[Evidence], relations: list[Relation], threshold: int
+    workspace: Workspace,
+    links: list[Evidence],
+    relations: list[Relation],
+    statuses: dict[str, str],
+    threshold: int,
 ) -> None:
-    replace_links_and_relations(workspace, links, relations)
+    links = [link._replace(counted=statuses.get(link.tip) not in SET_ASIDE) for link in links]
+    replace_links_and_relations(workspace, links, relations, statuses)
     expected_sides = sides_by_claim(links)
     assert {claim: tuple(map(set, found)) for claim, found in sides(workspace).items()} == {
         claim: tuple(found) for claim, found in expected_sides.items()
     }
     groups = independence_groups(SOURCES, relations)
-    assert statuses(workspace, threshold) == claim_statuses(
+    assert statuses_of(workspace, threshold) == claim_statuses(
         CLAIMS, expected_sides, groups, threshold
     )
     assert sorted(evidence(workspace)) == sorted(links)
+
+
+def test_a_tip_set_aside_is_shown_but_counts_for_nothing(workspace: Workspace) -> None:
+    """Two independent firsthand sources corroborate a claim; once the reviewer marks one of
+    the tips spam (or discards it) the claim rests on one source, and its link is shown as not
+    counted, not as context or weak support."""
+    links = [
+        Evidence(1, "t0", "s0", "supports", "firsthand"),
+        Evidence(1, "t1", "s1", "supports", "document"),
+        Evidence(2, "t1", "s1", "contradicts", "firsthand"),
+    ]
+    replace_links_and_relations(workspace, links, [])
+    counted = ["corroborated", "contradicted", "unsupported"]
+    assert [view.status for view in assess(workspace, 2)] == counted
+    for status in SET_ASIDE:
+        replace_links_and_relations(workspace, links, [], {"t1": status})
+        first, second, _ = assess(workspace, 2)
+        assert (first.status, second.status) == ("single-source", "unsupported")
+        assert [(e.tip, e.counted) for e in first.evidence] == [("t0", True), ("t1", False)]
+        assert first.supporting == (("P-s0",),) and not first.weak_support
+        assert [(e.tip, e.counted) for e in second.evidence] == [("t1", False)]
 
 
 def test_a_listing_without_evidence_reads_none(workspace: Workspace) -> None:

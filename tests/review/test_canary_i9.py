@@ -77,9 +77,11 @@ def test_no_trace_of_tips_or_reviewer_text_anywhere_in_the_workspace(
     review("import", str(bundle))
     review("note", "m1", words["note"])
     claim = review("claim", "add", words["claim"]).stdout.strip()
-    review("link", "m1", claim, "--supports", "--basis", "firsthand", "--quote", words["quote"])
+    link = ("link", "m1", claim, "--supports", "--basis", "firsthand", "--quote-file", "-")
+    review(*link, input=words["quote"])
     review("claim", "edit", claim, words["claim-edit"])
-    review("relate", "srcA", "srcB", "--shared-origin", "--note", words["relation-note"])
+    relate = ("relate", "srcA", "srcB", "--shared-origin", "--note-file", "-")
+    review(*relate, input=words["relation-note"])
     review("reply", "srcA", input=words["reply"])
     for command in (("show", "m1"), ("show", "f1"), ("tips",), ("sources",), ("claims",)):
         review(*command)

@@ -139,3 +139,35 @@ def test_the_claims_table_shows_status_and_groups(scenario: Review) -> None:
     output = scenario("claims").stdout
     assert "corroborated" in output and "The director signed the memo" in output
     assert "weak support" in output
+
+
+def quotes(review: Review, tip: str) -> list[str]:
+    shown: Any = review.json("show", tip)
+    return [found["quote"] for found in shown["links"]]
+
+
+def test_i9_a_quote_comes_from_standard_input_or_a_file(scenario: Review, tmp_path: Path) -> None:
+    review = scenario
+    firsthand = ("1", "--supports", "--basis", "firsthand")
+    review("link", "tA", *firsthand, "--quote-file", "-", input="I was in the room\n")
+    assert quotes(review, "tA") == ["I was in the room"]
+    kept = tmp_path / "quote.txt"
+    kept.write_text("I held the memo\n", encoding="utf-8")
+    review("link", "tB", *firsthand, "--quote-file", str(kept))
+    assert quotes(review, "tB") == ["I held the memo"]
+
+
+def test_i8_a_quote_given_twice_empty_or_not_utf8_changes_nothing(
+    scenario: Review, tmp_path: Path
+) -> None:
+    review = scenario
+    review("link", "tA", "1", "--supports", "--basis", "firsthand", "--quote", "kept")
+    contradicts = ("link", "tA", "1", "--contradicts", "--basis", "firsthand")
+    both = review.run(*contradicts, "--quote", "typed", "--quote-file", "-", input="piped\n")
+    assert both.exit_code == 2 and "not both" in both.output
+    assert "the quote is empty" in review.fails(*contradicts, "--quote-file", "-", input=" \n")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\xe9".encode("latin-1"))
+    assert f"{latin1} is not UTF-8 text" in review.fails(*contradicts, "--quote-file", str(latin1))
+    shown: Any = review.json("show", "tA")
+    assert [(found["stance"], found["quote"]) for found in shown["links"]] == [("supports", "kept")]

@@ -78,6 +78,14 @@ def test_no_reply_without_a_reply_recipient(replying: Review) -> None:
     assert "the reply is empty" in replying.fails("reply", "srcA", input=" \n")
 
 
+def test_i8_a_reply_that_cannot_reach_its_source_is_refused_before_it_is_written(
+    replying: Review,
+) -> None:
+    # The recipient is checked first: were the reply read first, this one would be "empty".
+    assert "gave no reply recipient" in replying.fails("reply", "srcB", input="")
+    assert replying.json("outbox") == []
+
+
 def test_an_empty_outbox_writes_nothing(replying: Review, tmp_path: Path) -> None:
     out = tmp_path / "replies.tar"
     assert "the outbox is empty" in replying.fails("outbox", "--out", str(out))

@@ -108,3 +108,34 @@ def test_a_report_is_never_written_into_the_workspace(reported: Review) -> None:
     inside = reported.workspace / "report.html"
     assert "inside the workspace" in reported.fails("report", "--out", str(inside))
     assert not inside.exists()
+
+
+def test_i9_a_report_is_owner_only_and_replaced_only_with_force(
+    reported: Review, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    out = shared / "report.md"
+    reported("report", "--out", str(out))
+    assert out.stat().st_mode & 0o777 == 0o600
+    out.write_text("an earlier report")
+    out.chmod(0o644)
+
+    refused = reported.fails("report", "--out", str(out))
+    assert "already exists" in refused and "--force" in refused
+    assert out.read_text() == "an earlier report"
+
+    reported("claim", "add", "A later claim")
+    reported("report", "--out", str(out), "--force")
+    assert "A later claim" in out.read_text()
+    assert out.stat().st_mode & 0o777 == 0o600  # a new file took its place, not a rewrite
+    assert [p.name for p in shared.iterdir()] == ["report.md"], "no partial file left"
+
+
+def test_i8_a_report_into_a_missing_directory_is_a_one_line_error(
+    reported: Review, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-directory"
+    error = reported.fails("report", "--out", str(missing / "report.md"))
+    assert f"the directory {missing} does not exist" in error
+    assert not missing.exists()

@@ -95,6 +95,25 @@ def test_relate_and_unrelate_by_pseudonym_or_id(sourced: Review) -> None:
     assert result.exit_code == 2 and "--same-person or --shared-origin" in result.output
 
 
+def test_i9_a_relation_note_comes_from_standard_input_or_a_file(
+    sourced: Review, tmp_path: Path
+) -> None:
+    names = {sid: s["pseudonym"] for sid, s in by_id(sourced).items()}
+    sourced("relate", "srcA", "srcB", "--same-person", "--note-file", "-", input="same typo\n")
+    kept = tmp_path / "why.txt"
+    kept.write_text("one leaked memo", encoding="utf-8")
+    sourced("relate", "srcC", "srcD", "--shared-origin", "--note-file", str(kept))
+    sources = by_id(sourced)
+    assert sources["srcA"]["relations"] == [
+        {"source": names["srcB"], "kind": "same-person", "note": "same typo"}
+    ]
+    assert sources["srcC"]["relations"] == [
+        {"source": names["srcD"], "kind": "shared-origin", "note": "one leaked memo"}
+    ]
+    both = sourced.run("relate", "srcA", "srcB", "--same-person", "--note", "x", "--note-file", "-")
+    assert both.exit_code == 2 and "not both" in both.output
+
+
 def test_suggest_finds_copied_text_and_identical_files_across_groups(sourced: Review) -> None:
     names = {sid: s["pseudonym"] for sid, s in by_id(sourced).items()}
     suggestions: Any = sourced.json("suggest")

@@ -130,3 +130,12 @@ def test_export_never_overwrites_and_never_writes_into_the_workspace(
     inside = triage.workspace / "plain"
     assert "inside the workspace" in triage.fails("export", "g7", "--out", str(inside))
     assert not inside.exists()
+
+
+def test_i9_an_export_directory_and_its_files_are_owner_only(
+    triage: Review, tmp_path: Path
+) -> None:
+    out = tmp_path / "exported"
+    path = Path(triage("export", "f1", "--out", str(out)).stdout.strip())
+    assert out.stat().st_mode & 0o777 == 0o700  # the names in it come from the source
+    assert path.stat().st_mode & 0o777 == 0o600
