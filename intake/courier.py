@@ -1,8 +1,10 @@
 """The courier API (/courier/v1/): fetch a bundle, acknowledge items, push replies.
 
 Every request is signed by a registered courier key over method, path, timestamp and body hash
-(keys.courier); a signature is accepted once. Deployments expose this blueprint only on the
-client-authorized courier onion service (see docs/operators.md). Answers are JSON.
+(keys.courier); a signature is accepted once. A reply bundle must also be signed by a review
+workspace's key that the operator accepted: a courier carries replies, it cannot write them.
+Deployments expose this blueprint only on the client-authorized courier onion service (see
+docs/operators.md). Answers are JSON.
 """
 
 from __future__ import annotations
@@ -17,16 +19,23 @@ from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, Unauthorized
+from werkzeug.exceptions import (
+    BadRequest,
+    Forbidden,
+    HTTPException,
+    RequestEntityTooLarge,
+    Unauthorized,
+)
 
 from keys import courier as signed
 from keys.age.header import VERSION_LINE as AGE_VERSION_LINE
-from keys.bundle import BundleError, receive_bundle
+from keys.bundle import BundleError, UnknownSignerError, receive_bundle
 
 from . import state
 from .blobs import BlobWriter
 from .courier_store import CourierError
 from .export import export_bundle
+from .models import ReviewerKey
 
 MIB = 1 << 20
 MAX_ACK_BYTES = MIB
@@ -132,9 +141,17 @@ def push_replies() -> ResponseReturnValue:
         return _Sink(writer, lambda: stored.append(reply_id))
 
     try:
-        received = receive_bundle(body, store_reply, kind="replies")
+        signers = cairn.couriers.known_keys(ReviewerKey)
+        received = receive_bundle(body, store_reply, kind="replies", signers=signers)
         body.check()
         cairn.couriers.complete_replies(received.items, stored)
+    except UnknownSignerError as err:
+        cairn.couriers.discard_replies(started)
+        raise Forbidden(
+            f"the reply bundle is signed by {err.signer}, which this server does not accept; "
+            f"its operator accepts a reviewer's key with `intake reviewers add {err.signer} "
+            "--name NAME`"
+        ) from None
     except (BundleError, CourierError) as err:
         cairn.couriers.discard_replies(started)
         raise BadRequest(str(err)) from None

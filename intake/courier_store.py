@@ -1,4 +1,4 @@
-"""What the courier API changes: courier keys, seen signatures, acknowledged items, replies.
+"""What the courier API changes: courier and reviewer keys, seen signatures, acks, replies.
 
 Replies arrive in a bundle whose manifest comes last: each is stored as it streams in, invisible
 and leased, and becomes visible only when the whole bundle has been checked (I8).
@@ -19,7 +19,17 @@ from keys.bundle import BundleItem
 from keys.signing import VerifyKey, parse_verify_key
 
 from .blobs import BlobReader, BlobWriter
-from .models import Courier, Item, Reply, ReplyChunk, SeenSignature, Source, Submission
+from .models import (
+    Courier,
+    DeletedReply,
+    Item,
+    Reply,
+    ReplyChunk,
+    ReviewerKey,
+    SeenSignature,
+    Source,
+    Submission,
+)
 from .store import LEASE_SECONDS, today
 
 
@@ -27,30 +37,40 @@ class CourierError(ValueError):
     """A courier request that cannot be honoured; the message says why."""
 
 
+KeyHolder = type[Courier] | type[ReviewerKey]
+_ROLE: dict[KeyHolder, str] = {Courier: "courier", ReviewerKey: "reviewer"}
+
+
 class CourierStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
-    # Couriers
+    # Keys: couriers may fetch, acknowledge and push; reviewers' workspaces sign replies
 
-    def add(self, name: str, key: VerifyKey) -> None:
+    def add(self, name: str, key: VerifyKey, holder: KeyHolder = Courier) -> None:
+        other = ReviewerKey if holder is Courier else Courier
         try:
             with self.sessions.begin() as session:
-                session.add(Courier(name=name, verify_key=str(key), added_day=today()))
+                if session.scalar(select(exists().where(other.verify_key == str(key)))):
+                    raise CourierError(
+                        f"that key is a {_ROLE[other]}'s; a {_ROLE[holder]} needs a key of its own"
+                    )
+                session.add(holder(name=name, verify_key=str(key), added_day=today()))
         except IntegrityError:
-            raise CourierError(f"a courier named {name!r} or with that key exists") from None
+            role = _ROLE[holder]
+            raise CourierError(f"a {role} named {name!r} or with that key exists") from None
 
-    def remove(self, name: str) -> bool:
+    def remove(self, name: str, holder: KeyHolder = Courier) -> bool:
         with self.sessions.begin() as session:
-            result = session.execute(delete(Courier).where(Courier.name == name))
+            result = session.execute(delete(holder).where(holder.name == name))
             return bool(cast(CursorResult[Any], result).rowcount)
 
-    def couriers(self) -> list[Courier]:
+    def holders(self, holder: KeyHolder = Courier) -> list[Courier] | list[ReviewerKey]:
         with self.sessions() as session:
-            return list(session.scalars(select(Courier).order_by(Courier.name)))
+            return list(session.scalars(select(holder).order_by(holder.name)))
 
-    def known_keys(self) -> set[VerifyKey]:
-        return {parse_verify_key(courier.verify_key) for courier in self.couriers()}
+    def known_keys(self, holder: KeyHolder = Courier) -> set[VerifyKey]:
+        return {parse_verify_key(row.verify_key) for row in self.holders(holder)}
 
     def remember_signature(self, digest: str, expires: int) -> bool:
         """Record a signature as used; False if it was used before (a replay)."""
@@ -93,8 +113,11 @@ class CourierStore:
     # Replies
 
     def begin_reply(self, reply_id: str) -> BlobWriter | None:
-        """A writer for a reply arriving in a bundle; None if it is already stored (a re-push)."""
+        """A writer for a reply arriving in a bundle; None if it is already stored (a re-push)
+        or its source deleted it: the outbox sends every reply again, each time."""
         with self.sessions.begin() as session:
+            if session.get(DeletedReply, reply_id) is not None:
+                return None
             existing = session.get(Reply, reply_id)
             if existing is not None:
                 if existing.complete:
@@ -149,7 +172,10 @@ class CourierStore:
             result = session.execute(
                 delete(Reply).where(Reply.id == reply_id, Reply.source_id == source_id)
             )
-            return bool(cast(CursorResult[Any], result).rowcount)
+            deleted = bool(cast(CursorResult[Any], result).rowcount)
+            if deleted:
+                session.add(DeletedReply(id=reply_id))
+            return deleted
 
     # Housekeeping
 

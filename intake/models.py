@@ -91,6 +91,15 @@ class Reply(Base):
     lease_until: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
+class DeletedReply(Base):
+    """A reply its source deleted. The reviewer's outbox still holds it and will send it again;
+    this keeps it deleted. Only the random id is kept: not the source, not the day."""
+
+    __tablename__ = "deleted_replies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class ReplyChunk(Base):
     __tablename__ = "reply_chunks"
 
@@ -106,6 +115,16 @@ class Courier(Base):
     """A courier's Ed25519 public key: the only thing that may fetch, ack and push."""
 
     __tablename__ = "couriers"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    verify_key: Mapped[str] = mapped_column(String(100), unique=True)
+    added_day: Mapped[dt.date]
+
+
+class ReviewerKey(Base):
+    """A review workspace's Ed25519 public key: only bundles it signed become replies."""
+
+    __tablename__ = "reviewer_keys"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     verify_key: Mapped[str] = mapped_column(String(100), unique=True)

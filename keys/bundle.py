@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 import tarfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -32,6 +32,14 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 class BundleError(ValueError):
     """The bundle is malformed, unsigned, wrongly signed or does not match its manifest."""
+
+
+class UnknownSignerError(BundleError):
+    """A well-formed bundle, properly signed, but by a key the reader does not accept."""
+
+    def __init__(self, signer: VerifyKey) -> None:
+        super().__init__(f"the bundle is signed by {signer}, a key not accepted here")
+        self.signer = signer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -293,13 +301,15 @@ def receive_bundle(
     src: Reader,
     store_item: Callable[[str], ItemSink],
     kind: str,
+    signers: Collection[VerifyKey],
     max_items: int = 10_000,
 ) -> ReceivedBundle:
     """Read a bundle from a stream (an HTTP body), handing each item to ``store_item(id)`` as it
     arrives and checking the manifest at the end against what arrived.
 
-    The signature is checked against the signer the manifest names; whether to trust that signer
-    is the caller's decision. On ``BundleError`` the caller discards whatever it stored.
+    The manifest comes last, so items arrive before anyone knows who signed them: the caller
+    keeps them invisible, and on ``BundleError`` discards whatever it stored. The signature must
+    verify under the signer the manifest names, and that signer must be one of ``signers``.
     """
     received: dict[str, tuple[int, str]] = {}
     manifest_bytes = signature = b""
@@ -338,6 +348,8 @@ def receive_bundle(
         items = _verified_items(manifest_bytes, signature, signer, kind)
     except ValueError as err:
         raise BundleError(str(err)) from None
+    if signer not in signers:
+        raise UnknownSignerError(signer)
     if {item.id: (item.size, item.sha256) for item in items} != received:
         raise BundleError("the bundle's items do not match its manifest")
     return ReceivedBundle(signer, items)

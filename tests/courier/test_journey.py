@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from intake.models import Chunk, Item, Reply, Submission
 from keys.bundle import open_bundle
-from tests.courier.conftest import Courier, Reviewer
+from tests.courier.conftest import Courier, Reviewer, run
 
 
 def count(url: str, model: type) -> int:
@@ -40,8 +40,26 @@ def test_round_trip_from_source_to_reviewer_and_back(
     assert len(listed["tips"]) == 2
     offline.review("reply", listed["id"], stdin="Thank you. Can you send the 2025 ledger too?")
     replies = tmp_path / "carried" / "replies.tar"
-    offline.review("outbox", "--out", replies)
+    written = offline.review("outbox", "--out", replies)
+    [workspace_key] = re.findall(r"workspace's key (cairnpub1\w+)", written.stdout)
+    assert f"intake reviewers add {workspace_key}" in written.stderr
 
+    # A courier carries replies but cannot write them: until the operator accepts the
+    # workspace's key, its reply bundle is refused, stores nothing, and says what to do.
+    refused = courier.review("push", replies, ok=False)
+    assert refused.returncode != 0
+    assert f"intake reviewers add {workspace_key}" in refused.stderr
+    assert count(courier.instance.database_url, Reply) == 0
+    run(
+        "intake",
+        "reviewers",
+        "add",
+        workspace_key,
+        "--name",
+        "desk",
+        "--instance",
+        courier.instance.path,
+    )
     pushed = courier.review("push", replies)
     assert "Delivered 1 replies" in pushed.stdout
     again = courier.review("push", replies)  # pushing twice stores nothing twice
@@ -55,6 +73,11 @@ def test_round_trip_from_source_to_reviewer_and_back(
     assert source.post(delete_path).status_code == 200
     assert count(courier.instance.database_url, Reply) == 0
     assert source.post(delete_path).status_code == 404  # gone; and never another source's
+    assert "no replies for you yet" in source.login().text
+    # The outbox sends every reply again with the next bundle: a deleted one stays deleted.
+    again = courier.review("push", replies)
+    assert "Delivered 0 replies (1 were already there)" in again.stdout
+    assert count(courier.instance.database_url, Reply) == 0
     assert "no replies for you yet" in source.login().text
 
     url = courier.instance.database_url

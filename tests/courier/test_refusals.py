@@ -60,12 +60,22 @@ def refused(response: requests.Response, status: int, words: str) -> None:
     assert words in response.json()["error"]
 
 
+# The review workspace whose reply bundles the server accepts (`intake reviewers add`).
+REVIEWER = SigningKey.generate()
+
+
 @pytest.fixture
 def submitted(courier: Courier) -> Courier:
     source = courier.server.source()
     source.start()
     assert source.submit("a tip").status_code == 200
+    intake("reviewers", "add", REVIEWER.verify_key, "--name", "desk", instance=courier.instance)
     return courier
+
+
+def intake(*args: object, instance: Instance, ok: bool = True) -> str:
+    result = run("intake", *args, "--instance", instance.path, ok=ok)
+    return result.stdout + result.stderr
 
 
 def test_an_unknown_key_is_refused(submitted: Courier) -> None:
@@ -123,7 +133,7 @@ def _reply_bundle(items: list[tuple[str, str, bytes]], signer: SigningKey | None
     out = io.BytesIO()
     write_bundle(
         out,
-        signer or SigningKey.generate(),
+        signer or REVIEWER,
         infos,
         lambda info: io.BytesIO(blobs[info.id]),
         kind="replies",
@@ -167,6 +177,45 @@ def test_malformed_reply_bundles_store_nothing(submitted: Courier, offline: Revi
         assert response.status_code == 400, (name, response.text)
         assert state(url) == before, name
     assert call(submitted, "POST", "/replies", good).json() == {"stored": 1, "already_stored": 0}
+
+
+def test_a_reply_bundle_signed_by_a_key_the_operator_did_not_accept_stores_nothing(
+    submitted: Courier, offline: Reviewer
+) -> None:
+    """A courier's key lets it carry replies, not write them: a forged reply would reach the
+    source as the newsroom's words. Only a reviewer key the operator accepted signs replies."""
+    url = submitted.instance.database_url
+    reply = _sealed_reply(offline.identity.recipient)
+    forger = SigningKey.generate()
+    forged = _reply_bundle([("f1", _source_id(url), reply)], signer=forger)
+    before = state(url)
+    refused(
+        call(submitted, "POST", "/replies", forged),
+        403,
+        f"intake reviewers add {forger.verify_key}",
+    )
+    # Not even the courier's own key, which cannot be accepted as a reviewer's either.
+    by_courier = _reply_bundle([("f2", _source_id(url), reply)], signer=submitted.key)
+    refused(call(submitted, "POST", "/replies", by_courier), 403, "does not accept")
+    said = intake(
+        "reviewers",
+        "add",
+        submitted.key.verify_key,
+        "--name",
+        "x",
+        instance=submitted.instance,
+        ok=False,
+    )
+    assert "is a courier's; a reviewer needs a key of its own" in said
+    assert state(url) == before
+    # Accepted, then removed: refused again at once.
+    assert call(submitted, "POST", "/replies", _reply_bundle([("r9", _source_id(url), reply)])).ok
+    assert "Removed the reviewer desk." in intake(
+        "reviewers", "remove", "desk", instance=submitted.instance
+    )
+    again = _reply_bundle([("r10", _source_id(url), reply)])
+    refused(call(submitted, "POST", "/replies", again), 403, "does not accept")
+    assert json.loads(intake("reviewers", "list", "--json", instance=submitted.instance)) == []
 
 
 def test_an_oversized_reply_bundle_is_refused(

@@ -18,7 +18,9 @@ STORED_TABLES = (
     "chunks",
     "replies",
     "reply_chunks",
+    "deleted_replies",
     "couriers",
+    "reviewer_keys",
     "seen_signatures",
 )
 

@@ -46,7 +46,7 @@ from keys.identity_file import read_identity_file, write_identity_file
 from keys.sealed import open_item, seal_item
 from keys.signing import SigningKey
 from tests.conftest import TEST_PASSPHRASE
-from tests.courier.conftest import Courier, Reviewer
+from tests.courier.conftest import Courier, Reviewer, run
 from tests.intake.conftest import VENV_BIN, LiveServer
 from tests.intake.test_bad_input import (
     BOUNDARY,
@@ -785,11 +785,15 @@ def tip_bundle_corpus(recipient: age.Recipient, signer: SigningKey) -> list[tupl
     return cases
 
 
+# The review workspace key the server under test accepts for reply bundles.
+REPLY_SIGNER = SigningKey.generate()
+
+
 def reply_bundle_corpus(
     recipient: age.Recipient, source_id: str
 ) -> tuple[bytes, list[tuple[str, bytes]]]:
     rng = random.Random(SEED + 2)
-    signer = SigningKey.generate()
+    signer = REPLY_SIGNER
     items = [("r1", "reply", sealed(recipient, "reply", b"thank you, we are looking into it"))]
     good = manifest_of("replies", signer, items)
     good["items"][0]["source"] = source_id  # type: ignore[index]
@@ -798,6 +802,10 @@ def reply_bundle_corpus(
     cases += list(manifest_variants("replies", signer, items))
     cases += list(other_formats(rng, valid))
     cases.append(("a reply for an unknown source", bundle_of("replies", signer, items)))
+    unknown_signer = manifest_of("replies", forger := SigningKey.generate(), items)
+    unknown_signer["items"][0]["source"] = source_id  # type: ignore[index]
+    forged = bundle_of("replies", forger, items, json.dumps(unknown_signer).encode())
+    cases.append(("signed by a key not accepted", forged))
     cases.append(
         ("a tip in a reply bundle", bundle_of("replies", signer, [("t1", "message", items[0][2])]))
     )
@@ -922,6 +930,8 @@ def test_i8_malformed_reply_bundles_are_refused_in_process_and_by_the_courier_ap
     engine.dispose()
     valid, corpus = reply_bundle_corpus(offline.identity.recipient, source_id)
     assert len(corpus) >= 100
+    add = ["reviewers", "add", REPLY_SIGNER.verify_key, "--name", "desk"]
+    run("intake", *add, "--instance", courier.instance.path)
 
     class Discard:
         def write(self, data: bytes) -> int:
@@ -932,7 +942,9 @@ def test_i8_malformed_reply_bundles_are_refused_in_process_and_by_the_courier_ap
 
     for name, data in corpus:
         try:
-            received = receive_bundle(io.BytesIO(data), lambda _: Discard(), kind="replies")
+            received = receive_bundle(
+                io.BytesIO(data), lambda _: Discard(), "replies", {REPLY_SIGNER.verify_key}
+            )
         except BundleError:
             continue
         # A well-formed bundle (receive_bundle checks the bundle, not what its items hold): the
@@ -953,7 +965,8 @@ def test_i8_malformed_reply_bundles_are_refused_in_process_and_by_the_courier_ap
     before = table_counts(courier.instance, unchanged)
     for name, data in corpus:
         response = push(data)
-        assert response.status_code in (400, 413), (name, response.status_code, response.text)
+        expected = (403,) if name == "signed by a key not accepted" else (400, 413)
+        assert response.status_code in expected, (name, response.status_code, response.text)
         assert response.json()["error"], name
     assert table_counts(courier.instance, unchanged) == before
     # The well-formed bundle the corpus came from is accepted: the refusals were about content.
@@ -964,10 +977,10 @@ def test_i8_malformed_reply_bundles_are_refused_in_process_and_by_the_courier_ap
         (f"long{i}", "reply", sealed(offline.identity.recipient, "reply", rng.randbytes(40_000)))
         for i in range(4)
     ]
-    manifest = manifest_of("replies", reply_signer := SigningKey.generate(), replies)
+    manifest = manifest_of("replies", REPLY_SIGNER, replies)
     for item in manifest["items"]:  # type: ignore[attr-defined]
         item["source"] = source_id
-    long_bundle = bundle_of("replies", reply_signer, replies, json.dumps(manifest).encode())
+    long_bundle = bundle_of("replies", REPLY_SIGNER, replies, json.dumps(manifest).encode())
     assert len(long_bundle) > 128 * 1024
     response = push(long_bundle)
     assert response.json() == {"stored": 4, "already_stored": 0}, response.text

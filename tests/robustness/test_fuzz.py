@@ -351,7 +351,7 @@ def bundle_only_bundle_errors(kind: str, data: bytes, work: Path) -> None:
     with contextlib.suppress(BundleError), open_bundle(path, SIGNER.verify_key, kind) as bundle:
         bundle.verify_items()
     with contextlib.suppress(BundleError):
-        receive_bundle(io.BytesIO(data), lambda _: _Discard(), kind=kind)
+        receive_bundle(io.BytesIO(data), lambda _: _Discard(), kind, {SIGNER.verify_key})
 
 
 @pytest.fixture(scope="module")
@@ -410,7 +410,9 @@ def test_i8_a_bundle_item_whose_size_is_a_boolean_is_refused(work: Path) -> None
             info.size = len(content)
             tar.addfile(info, io.BytesIO(content))
     with pytest.raises(BundleError, match="invalid size"):
-        receive_bundle(io.BytesIO(out.getvalue()), lambda _: _Discard(), kind="tips")
+        receive_bundle(
+            io.BytesIO(out.getvalue()), lambda _: _Discard(), "tips", {SIGNER.verify_key}
+        )
 
 
 # Courier requests
