@@ -8,12 +8,11 @@ from pathlib import Path
 
 import click
 from limits.storage import storage_from_string
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from .cli_options import instance_option, load_or_fail
-from .couriers_cli import couriers_group
-from .db import make_engine, migrate, pending_migrations
+from .couriers_cli import couriers_group, database_problem, opened_database, reviewers_group
+from .db import migrate
 from .export import export_bundle
 from .instance import Instance, InstanceError, init_instance, unsafe_secret_files
 from .onion import onion_auth, report_onions
@@ -52,18 +51,20 @@ def instance_problems(instance: Instance) -> list[str]:
     """Every problem that would stop the instance from working safely, one line each."""
     problems = []
     if not instance.config.recipients:
-        problems.append("no reviewer recipients are configured; add one with --recipient")
+        problems.append(
+            "no reviewer recipients are configured; add each reviewer's age1... recipient to "
+            f'"recipients" in {instance.path / "config.json"} (or set CAIRN_RECIPIENTS, '
+            "space separated)"
+        )
     try:
         instance.recipients  # noqa: B018 -- parsing is the check
     except ValueError as err:
         problems.append(f"a configured recipient is invalid: {err}")
     for name in unsafe_secret_files(instance.path):
         problems.append(f"{instance.path / name} is readable by others; run chmod 600 on it")
-    try:
-        if pending_migrations(make_engine(instance.database_url)):
-            problems.append("the database is not migrated; run `intake migrate`")
-    except SQLAlchemyError as err:
-        problems.append(f"the database cannot be read ({type(err).__name__})")
+    database = database_problem(instance)
+    if database is not None:
+        problems.append(database)
     try:
         if not storage_from_string(instance.config.limiter_storage_uri).check():
             problems.append("the rate-limit storage does not answer")
@@ -87,6 +88,7 @@ def check(instance_path: Path) -> None:
 
 main.add_command(onion_auth)
 main.add_command(couriers_group)
+main.add_command(reviewers_group)
 
 
 @main.command("migrate")
@@ -127,14 +129,20 @@ def serve(
 def export_command(instance_path: Path, out: Path) -> None:
     """Write a signed bundle of every undelivered item, for the offline reviewers."""
     instance = load_or_fail(instance_path)
-    store = Store(sessionmaker(make_engine(instance.database_url), expire_on_commit=False))
     out = out.resolve()
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as dst:
-            items = export_bundle(store, instance.signing_key, dst)
-        os.replace(tmp, out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with opened_database(instance) as engine:
+        store = Store(sessionmaker(engine, expire_on_commit=False))
+        try:
+            fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
+        except OSError as err:
+            raise click.ClickException(
+                f"cannot write the bundle in {out.parent} ({err.strerror or err})"
+            ) from None
+        try:
+            with os.fdopen(fd, "wb") as dst:
+                items = export_bundle(store, instance.signing_key, dst)
+            os.replace(tmp, out)
+        except BaseException:
+            os.unlink(tmp)
+            raise
     click.echo(f"Wrote {len(items)} items to {out}.")

@@ -22,6 +22,9 @@ HARDENING = {
     "ReadWritePaths": "/var/lib/cairn",
     "CapabilityBoundingSet": "",
     "UMask": "0077",
+    # Loopback only: a compromised intake cannot reach out (to send tips on before encryption).
+    "IPAddressDeny": "any",
+    "IPAddressAllow": "localhost",
 }
 
 

@@ -1,19 +1,24 @@
 """The operator's commands: init writes private secrets and never overwrites; check names every
-problem on its own line and exits non-zero; serve refuses an unsafe instance (I2, I8)."""
+problem on its own line and exits non-zero; serve refuses an unsafe instance; every command that
+opens the database refuses one that is missing, unmigrated or unreachable in one line (I2, I8)."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import stat
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config as AlembicConfig
 
-from intake.instance import Instance
+from intake.db import MIGRATIONS
+from intake.instance import Instance, init_instance, load_instance
 from keys import age
-from keys.signing import parse_verify_key
+from keys.signing import SigningKey, parse_verify_key
 from tests.intake.conftest import VENV_BIN
 
 
@@ -60,14 +65,22 @@ def test_i2_the_server_holds_no_key_that_decrypts_tips(instance: Instance) -> No
 @pytest.mark.parametrize(
     ("break_it", "expected"),
     [
-        (lambda p: _edit_config(p, recipients=[]), "no reviewer recipients"),
+        (
+            lambda p: _edit_config(p, recipients=[]),
+            "no reviewer recipients are configured; add each reviewer's age1... recipient to "
+            '"recipients" in {path}/config.json (or set CAIRN_RECIPIENTS, space separated)',
+        ),
         (lambda p: _edit_config(p, recipients=["age1bogus"]), "recipient is invalid"),
         (lambda p: (p / "pepper").chmod(0o644), "pepper is readable by others"),
-        (lambda p: (p / "cairn.db").unlink(), "not migrated"),
+        (
+            lambda p: _empty_database(p / "cairn.db"),
+            "the database is not migrated; run `intake migrate --instance {path}`",
+        ),
         (lambda p: _edit_config(p, limiter_storage_uri="redis://127.0.0.1:1/0"), "rate-limit"),
         (
-            lambda p: _edit_config(p, database_url="postgresql+psycopg://nobody@127.0.0.1:1/x"),
-            "database cannot be read",
+            lambda p: _edit_config(p, database_url=UNREACHABLE_POSTGRESQL),
+            "the database cannot be read (postgresql database x on 127.0.0.1:1: "
+            "OperationalError); check database_url and that the database server is running",
         ),
     ],
 )
@@ -75,18 +88,134 @@ def test_check_names_each_problem(
     instance: Instance, break_it: Callable[[Path], None], expected: str
 ) -> None:
     break_it(instance.path)
+    expected = expected.format(path=instance.path)
     result = intake("check", "--instance", str(instance.path))
     assert result.returncode == 1
     assert expected in result.stderr
-    assert "Traceback" not in result.stderr
+    assert all(line.startswith("problem: ") for line in result.stderr.splitlines())
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
     served = intake("serve", "--instance", str(instance.path), "--port", "1")
     assert served.returncode != 0 and expected in served.stderr
+
+
+def test_check_reports_a_missing_sqlite_database_and_does_not_make_one(
+    instance: Instance,
+) -> None:
+    database = instance.path / "cairn.db"
+    database.unlink()
+    result = intake("check", "--instance", str(instance.path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (
+        f"problem: the database (SQLite file {database}) does not exist; restore it from a "
+        f"backup, or run `intake migrate --instance {instance.path}` to start an empty one\n"
+    ) in result.stderr
+    assert not database.exists()
 
 
 def test_check_on_a_missing_instance_says_what_to_do(tmp_path: Path) -> None:
     result = intake("check", "--instance", str(tmp_path / "nowhere"))
     assert result.returncode != 0
     assert "intake init" in result.stderr
+
+
+# Every command that opens the database, with what it needs besides the instance.
+COURIER_KEY = str(SigningKey.generate().verify_key)
+DATABASE_COMMANDS = {
+    "export": ["export", "--out", "{tmp}/bundle.tar"],
+    "couriers add": ["couriers", "add", COURIER_KEY, "--name", "courier"],
+    "couriers remove": ["couriers", "remove", "courier"],
+    "couriers list": ["couriers", "list"],
+    "reviewers add": ["reviewers", "add", COURIER_KEY, "--name", "desk"],
+    "reviewers remove": ["reviewers", "remove", "desk"],
+    "reviewers list": ["reviewers", "list", "--json"],
+}
+UNREACHABLE_POSTGRESQL = "postgresql+psycopg://nobody:s3cret@127.0.0.1:1/x"
+
+
+def _unmigrated_instance(root: Path, recipient: str, state: str) -> Instance:
+    """An instance whose database is empty (never migrated) or at the first schema (the state
+    after upgrading Cairn, before `intake migrate`)."""
+    init_instance(root / "instance", [recipient], kdf_opslimit=1, kdf_memlimit_mib=8)
+    instance = load_instance(root / "instance", env={})
+    if state == "empty":
+        _empty_database(instance.path / "cairn.db")
+    else:
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", instance.database_url)
+        command.upgrade(config, "0001")
+    return instance
+
+
+@pytest.mark.parametrize("state", ["empty", "first schema"])
+@pytest.mark.parametrize("name", DATABASE_COMMANDS)
+def test_database_commands_refuse_an_unmigrated_database_in_one_line(
+    tmp_path: Path, reviewer: tuple[age.X25519Identity, ...], name: str, state: str
+) -> None:
+    instance = _unmigrated_instance(tmp_path, str(reviewer[0].recipient), state)
+    args = [a.format(tmp=tmp_path) for a in DATABASE_COMMANDS[name]]
+    result = intake(*args, "--instance", str(instance.path))
+    assert result.returncode == 1, result.stdout
+    assert result.stderr == (
+        f"Error: the database is not migrated; run `intake migrate --instance {instance.path}`\n"
+    )
+    assert not (tmp_path / "bundle.tar").exists()
+    # Following the advice works.
+    assert intake("migrate", "--instance", str(instance.path)).returncode == 0
+    if name.endswith("remove"):
+        intake(
+            name.split()[0],
+            "add",
+            COURIER_KEY,
+            "--name",
+            args[-1],
+            "--instance",
+            str(instance.path),
+        )
+    done = intake(*args, "--instance", str(instance.path))
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("name", DATABASE_COMMANDS)
+def test_database_commands_name_an_unreachable_database_without_its_password(
+    instance: Instance, tmp_path: Path, name: str
+) -> None:
+    _edit_config(instance.path, database_url=UNREACHABLE_POSTGRESQL)
+    args = [a.format(tmp=tmp_path) for a in DATABASE_COMMANDS[name]]
+    result = intake(*args, "--instance", str(instance.path))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: the database cannot be read (postgresql database x on 127.0.0.1:1: "
+        "OperationalError); check database_url and that the database server is running\n"
+    )
+
+
+@pytest.mark.parametrize("name", ["export", "couriers list"])
+def test_database_commands_do_not_make_a_missing_sqlite_database(
+    instance: Instance, tmp_path: Path, name: str
+) -> None:
+    database = instance.path / "cairn.db"
+    database.unlink()
+    args = [a.format(tmp=tmp_path) for a in DATABASE_COMMANDS[name]]
+    result = intake(*args, "--instance", str(instance.path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"Error: the database (SQLite file {database}) does not exist;" in result.stderr
+    assert not database.exists()
+
+
+def test_export_into_a_missing_folder_is_one_line(instance: Instance, tmp_path: Path) -> None:
+    out = tmp_path / "no" / "such" / "bundle.tar"
+    result = intake("export", "--instance", str(instance.path), "--out", str(out))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: cannot write the bundle in {out.parent} (No such file or directory)\n"
+    )
+
+
+def _empty_database(path: Path) -> None:
+    """A database file with no tables, as a never-migrated one is."""
+    path.unlink(missing_ok=True)
+    sqlite3.connect(path).close()
 
 
 def _edit_config(path: Path, **changes: object) -> None:
