@@ -2,6 +2,8 @@
 
 Every title and explanation is translated; a description is shown only when it is one of ours
 (a lazily translated message from intake/), otherwise the page explains the status in general.
+A body that gunicorn finds malformed only once the app reads it (a bad chunk size, a chunk
+without its CRLF) is the request's fault too: a 400, never the 500 (I8).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
+from gunicorn.http.errors import ParseException
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, TooManyRequests
 
 from keys.codename import KdfBusyError
 
@@ -77,4 +80,7 @@ def _page(error: HTTPException) -> tuple[str, int]:
 def register_error_pages(app: Flask) -> None:
     app.register_error_handler(HTTPException, _page)
     app.register_error_handler(KdfBusyError, lambda _: _page(TooManyRequests()))
+    # gunicorn's own word for a body it finds malformed as the app reads it: a bad request,
+    # answered as one wherever it was read (the courier API answers in JSON).
+    app.register_error_handler(ParseException, lambda _: app.handle_http_exception(BadRequest()))
     app.register_error_handler(Exception, lambda _: _page(InternalServerError()))

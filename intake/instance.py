@@ -45,6 +45,12 @@ class Config:
     global_post_limit: str = "600/minute"
     global_page_limit: str = "6000/minute"
     circuit_limit: str = "30/minute"
+    # Requests one Tor circuit may have in progress at once, in each intake process: a circuit
+    # that opens many streams and stalls them must not hold every thread.
+    circuit_concurrency: int = 4
+    # A connection that sends nothing for this long, in its request line, headers or body, is
+    # closed; a real upload over Tor never pauses that long.
+    idle_timeout_seconds: int = 60
     session_limit: str = "20/minute"
     kdf_concurrency: int = 2
     # A port of its own for the courier API (the courier onion points at it); the main port then

@@ -1,19 +1,22 @@
 """Rate limits that never key on the client's IP address (I6).
 
 Behind an onion service every client is 127.0.0.1, so an IP key would make one budget for all
-sources. Budgets are instead: global per endpoint, and across all POSTs per Tor circuit (when Tor
-passes circuit ids through the PROXY protocol) and per session. The budgets are spent before the
-CSRF check, so refused forgeries still spend them. Counters live in memory for one process, or in
-Redis when several processes share the load.
+sources. Budgets are instead: global per endpoint; per Tor circuit (when Tor passes circuit ids
+through the PROXY protocol) one across all its POSTs and another across all its page views; and
+per session across its POSTs. The budgets are spent before the CSRF check, so refused forgeries
+still spend them. Counters live in memory for one process, or in Redis when several processes
+share the load.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import NamedTuple
 
-from flask import Blueprint, Flask, request, session
+from flask import Blueprint, Flask, g, request, session
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import TooManyRequests
@@ -22,6 +25,7 @@ from keys.courier import KEY_HEADER
 
 from .instance import Config
 from .sessions import COOKIE_NAME
+from .store import SESSION_SOURCE_KEY
 
 # Tor's HiddenServiceExportCircuitID haproxy writes the circuit id into this IPv6 prefix.
 TOR_CIRCUIT_PREFIX = "fc00:dead:beef:4dad:"
@@ -49,6 +53,10 @@ def _post() -> bool:
     return request.method == "POST"
 
 
+def _on_circuit() -> bool:
+    return tor_circuit() is not None
+
+
 def _circuit_key() -> str:
     return f"circuit:{tor_circuit()}"
 
@@ -74,23 +82,25 @@ def init_limiter(
     )
     limiter.limit(config.courier_limit, key_func=_courier_key)(courier_api)
     # The source pages' budgets are spent in one hook, in this order, and the first that refuses
-    # stops the rest: a circuit's or a session's budget covers all its POSTs, whichever page they
-    # go to, and one noisy circuit's refused POSTs must not use up the global budgets and lock
-    # every other source out. The global budgets are per page, as Flask-Limiter would keep them;
-    # its own per-request machinery cost a tenth of a submission, so it is left to the courier API.
+    # stops the rest: a circuit's or a session's budget covers all its requests of a kind,
+    # whichever page they go to, and one noisy circuit's refused requests must not use up the
+    # global budgets and lock every other source out. A circuit's page views have a budget of
+    # their own, of the same size as its POSTs': reading pages never costs a source the
+    # submission it came to make. The global budgets are per page, as Flask-Limiter would keep
+    # them; its own per-request machinery cost a tenth of a submission, so it is left to the
+    # courier API.
     limiter.exempt(source_pages)
+    circuit_limits = parse_many(config.circuit_limit)
     budgets = [
+        Budget(circuit_limits, _circuit_key, "circuit", lambda: _post() and _on_circuit()),
         Budget(
-            parse_many(config.circuit_limit),
-            _circuit_key,
-            "circuit",
-            lambda: _post() and tor_circuit() is not None,
+            circuit_limits, _circuit_key, "circuit-pages", lambda: not _post() and _on_circuit()
         ),
         Budget(
             parse_many(config.session_limit),
             _session_key,
             "session",
-            lambda: _post() and bool(session.get("source_id")),
+            lambda: _post() and bool(session.get(SESSION_SOURCE_KEY)),
         ),
         Budget(parse_many(config.global_post_limit), lambda: "global-post", None, _post),
         Budget(parse_many(config.global_page_limit), lambda: "global", None, lambda: True),
@@ -106,4 +116,34 @@ def init_limiter(
                     raise TooManyRequests()
 
     app.before_request_funcs.setdefault(None, []).insert(0, spend_source_budgets)
+    _limit_circuit_concurrency(app, source_pages, config.circuit_concurrency)
     return limiter
+
+
+def _limit_circuit_concurrency(app: Flask, source_pages: Blueprint, limit: int) -> None:
+    """At most ``limit`` requests per Tor circuit in progress in this process at once: budgets
+    count requests as they start, and a circuit whose uploads stall would otherwise hold every
+    thread while spending none. Counted per process (threads are per process)."""
+    in_progress: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def take_a_slot() -> None:
+        circuit = tor_circuit() if request.blueprint == source_pages.name else None
+        if circuit is None:
+            return
+        with lock:
+            if in_progress[circuit] >= limit:
+                raise TooManyRequests()
+            in_progress[circuit] += 1
+        g.circuit_slot = circuit
+
+    def give_it_back(_: BaseException | None) -> None:
+        circuit = g.pop("circuit_slot", None)
+        if circuit is not None:
+            with lock:
+                in_progress[circuit] -= 1
+                if not in_progress[circuit]:
+                    del in_progress[circuit]
+
+    app.before_request_funcs.setdefault(None, []).insert(0, take_a_slot)
+    app.teardown_request(give_it_back)

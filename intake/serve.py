@@ -6,15 +6,21 @@ access log, and the error log carries no request content (I1, I5).
 
 from __future__ import annotations
 
+import socket
+import struct
 import sys
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import gunicorn.glogging
 import gunicorn.http.wsgi
+import gunicorn.util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
-from .instance import load_instance
+from .headers import SECURITY_HEADERS
+from .instance import Instance, load_instance
 
 _default_headers = gunicorn.http.wsgi.Response.default_headers
 
@@ -25,6 +31,49 @@ def _headers_without_banner(self: Any) -> list[str]:
 
 # No server banner: gunicorn always writes "Server: gunicorn", and offers no setting to drop it.
 gunicorn.http.wsgi.Response.default_headers = _headers_without_banner  # type: ignore[method-assign]
+
+_REFUSAL_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="stylesheet" href="/static/style.css">
+</head>
+<body>
+<main>
+<h1>{title}</h1>
+<p class="lead">{text}</p>
+<p><a href="/">Back to the start page</a></p>
+</main>
+</body>
+</html>
+"""
+_REFUSED = _REFUSAL_PAGE.format(
+    title="Something in that request did not work",
+    text="What was sent could not be read. Nothing was stored. Please go back and try again.",
+).encode()
+_FAILED = _REFUSAL_PAGE.format(
+    title="Something went wrong on our side", text="Please try again later."
+).encode()
+
+
+def _write_error(sock: socket.socket, status: int, *_what_gunicorn_would_say: str) -> None:
+    """gunicorn's own refusals (a malformed request line or header, one too long), written
+    before the app runs: with the security headers every page carries, and a fixed page in
+    place of gunicorn's, which quotes the request (I4, I5, I8). There is no app to ask for the
+    source's language, so the page is in English."""
+    body = _REFUSED if status < 500 else _FAILED
+    head = [
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+        "Connection: close",
+        "Content-Type: text/html; charset=utf-8",
+        f"Content-Length: {len(body)}",
+        *(f"{name}: {value}" for name, value in SECURITY_HEADERS.items()),
+    ]
+    gunicorn.util.write_nonblock(sock, "\r\n".join(head).encode() + b"\r\n\r\n" + body)
+
+
+gunicorn.util.write_error = _write_error
 
 
 class _Logger(gunicorn.glogging.Logger):  # type: ignore[misc]
@@ -42,9 +91,24 @@ class _Logger(gunicorn.glogging.Logger):  # type: ignore[misc]
         self.error("failed to handle a request (%s)", kind.__name__ if kind else "unknown")
 
 
+class _Worker(ThreadWorker):  # type: ignore[misc]
+    """gthread, but a connection that sends (or takes) nothing for ``idle_timeout_seconds`` is
+    closed: gunicorn waits on a stalled request line, header or body for ever, and a few
+    stalled uploads would hold every thread. The kernel enforces it on each read and write of
+    the connection (SO_RCVTIMEO, SO_SNDTIMEO); the read then fails as a broken connection."""
+
+    def enqueue_req(self, conn: Any) -> None:
+        if not conn.initialized:
+            seconds = self.app.instance.config.idle_timeout_seconds
+            limit = struct.pack("ll", seconds, 0)
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
+        super().enqueue_req(conn)
+
+
 class IntakeServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, instance_path: Path, options: dict[str, Any]) -> None:
-        self.instance_path = instance_path
+    def __init__(self, instance: Instance, options: dict[str, Any]) -> None:
+        self.instance = instance
         self.options = options
         super().__init__()
 
@@ -55,7 +119,7 @@ class IntakeServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from . import create_app
 
-        return create_app(load_instance(self.instance_path))
+        return create_app(self.instance)
 
 
 def _announce(server: Any) -> None:
@@ -71,15 +135,19 @@ def serve(
     threads: int = 16,
     proxy_protocol: bool = False,
 ) -> None:
-    courier_port = load_instance(instance_path).config.courier_port
-    ports = [port, courier_port] if courier_port else [port]
+    instance = load_instance(instance_path)
+    courier_port = instance.config.courier_port
+    # Several intake processes (intake@PORT) share the one courier port, and only that one.
+    listeners = [_listen(host, port, shared=False)]
+    if courier_port:
+        listeners.append(_listen(host, courier_port, shared=True))
     options: dict[str, Any] = {
-        "bind": [f"[{host}]:{p}" if ":" in host else f"{host}:{p}" for p in ports],
-        # Several intake processes (intake@PORT) can then share the one courier port.
-        "reuse_port": bool(courier_port),
+        # gunicorn takes the descriptors over (and closes them): detached, so no socket object
+        # here closes them again.
+        "bind": [f"fd://{listener.detach()}" for listener in listeners],
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": _Worker,
         "accesslog": None,
         "errorlog": "-",
         "logger_class": _Logger,
@@ -97,6 +165,28 @@ def serve(
         # 127.0.0.1 by default, and behind an onion service every source connects from there:
         # nothing in front of Cairn forwards anything, so no one may set them.
         "forwarded_allow_ips": "",
-        "proxy_allow_ips": load_instance(instance_path).config.proxy_allow_ips,
+        "proxy_allow_ips": instance.config.proxy_allow_ips,
     }
-    IntakeServer(instance_path, options).run()
+    IntakeServer(instance, options).run()
+
+
+def _listen(host: str, port: int, shared: bool) -> socket.socket:
+    """A listening socket made before gunicorn starts, so that only a shared port gets
+    SO_REUSEPORT (gunicorn sets it on every port or none): a second server on a source port
+    is then an error at once, not two servers taking turns with the sources."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as err:
+        listener.close()
+        raise SystemExit(
+            f"intake serve: cannot listen on {host}:{port} ({err.strerror}); "
+            "is another server using that port?"
+        ) from None
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    return listener

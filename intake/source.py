@@ -20,8 +20,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf.csrf import CSRFError, validate_csrf
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, Gone
 from werkzeug.http import parse_options_header
 from wtforms import ValidationError
 
@@ -31,7 +32,8 @@ from . import state
 from .i18n import SESSION_KEY, keep_language_for_this_page, number
 from .received_page import received_page
 from .replies import open_replies
-from .submission import SubmissionLimits, receive_submission, too_large
+from .store import SESSION_SOURCE_KEY, SourceGone, UploadGone
+from .submission import INTERRUPTED, SubmissionLimits, receive_submission, too_large
 
 MIB = 1 << 20
 MAX_CODENAME_CHARS = 300
@@ -79,13 +81,13 @@ def _begin_session(source_id: str) -> None:
     language = session.get(SESSION_KEY)
     session.clear()
     current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
-    session["source_id"] = source_id
+    session[SESSION_SOURCE_KEY] = source_id
     if language:
         session[SESSION_KEY] = language
 
 
 def _source_id() -> str:
-    source_id = session.get("source_id")
+    source_id = session.get(SESSION_SOURCE_KEY)
     if not isinstance(source_id, str):
         abort(403)
     return source_id
@@ -142,10 +144,35 @@ def submit() -> ResponseReturnValue:
     limits = _limits(source_id)
     if request.content_length and request.content_length > limits.max_bytes:
         raise too_large(limits.max_bytes)
-    receive_submission(
-        request.stream.read, boundary, cairn.store, source_id, cairn.recipients, limits, _check_csrf
-    )
+    try:
+        receive_submission(
+            request.stream.read,
+            boundary,
+            cairn.store,
+            source_id,
+            cairn.recipients,
+            limits,
+            _check_csrf,
+        )
+    except SourceGone:
+        session.clear()  # the codename is gone: only a new one helps
+        raise _codename_expired() from None
+    except UploadGone:  # it stalled for longer than its lease (see SubmissionWriter.keep_alive)
+        raise BadRequest(INTERRUPTED) from None
     return received_page()
+
+
+def _codename_expired() -> Gone:
+    """The sweep removed a codename that never sent anything (the check-back page says when)."""
+    days = state().instance.config.unsubmitted_source_days
+    return Gone(
+        lazy_ngettext(
+            "A codename that was never used to send anything is removed after %(count)s day.",
+            "A codename that was never used to send anything is removed after %(count)s days.",
+            days,
+            count=days,
+        )
+    )
 
 
 @source_pages.get("/login")

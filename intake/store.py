@@ -8,10 +8,11 @@ submission whose lease runs out, and ``sweep`` removes it with all its chunks (I
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import cast
 
 from sqlalchemy import (
@@ -25,13 +26,17 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError, NoResultFound
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .blobs import ROW_SIZE, BlobWriter
 from .models import Chunk, Item, Source, Submission, WebSession
 
 LEASE_SECONDS = 15 * 60
+# The key of a web session's data that holds the source it is logged in as.
+SESSION_SOURCE_KEY = "source_id"
+# Sources deleted per statement by the sweep (SQLite allows some thousands of parameters).
+_PURGE_BATCH = 500
 _SOURCES, _SUBMISSIONS, _ITEMS, _CHUNKS, _WEB_SESSIONS = (
     cast(Table, model.__table__) for model in (Source, Submission, Item, Chunk, WebSession)
 )
@@ -57,6 +62,15 @@ _MARK_SUBMITTED = (
 # How stale the high-water mark's sum may be: summing every item on every request cost more
 # than storing a message once thousands were stored.
 STORED_BYTES_REFRESH_SECONDS = 5.0
+
+
+class SourceGone(LookupError):
+    """The source was purged by the sweep (it had never submitted) before its upload's first
+    row was stored: its codename no longer exists."""
+
+
+class UploadGone(LookupError):
+    """The sweep removed this upload after its lease ran out: there is nothing to complete."""
 
 
 def new_id() -> str:
@@ -100,8 +114,9 @@ class Store:
         return SubmissionWriter(self._engine, source_id, self._stored.add)
 
     def discard_submission(self, submission_id: str) -> None:
+        """Delete a submission; its items and chunks go with it (ON DELETE CASCADE)."""
         with self.sessions.begin() as session:
-            _delete_submissions(session, [submission_id])
+            session.execute(delete(Submission).where(Submission.id == submission_id))
 
     def stored_bytes(self) -> int:
         """All stored ciphertext, for the high-water mark (see ``_StoredBytes``)."""
@@ -147,21 +162,27 @@ class Store:
         now = _now()
         cutoff = today() - dt.timedelta(days=unsubmitted_source_days)
         with self.sessions.begin() as session:
-            stale = session.scalars(
-                select(Submission.id).where(
+            # One statement, so that an upload renewing its lease meanwhile is kept.
+            session.execute(
+                delete(Submission).where(
                     Submission.complete.is_(False), Submission.lease_until < now
                 )
-            ).all()
-            _delete_submissions(session, list(stale))
+            )
             session.execute(delete(WebSession).where(WebSession.expires <= now))
-            # A source whose first upload is still alive (its lease runs) is kept: deleting it
-            # would cascade into the upload and fail it under the source's feet (I8).
+            # A source whose first upload is still alive (its lease runs), or that is logged in,
+            # is kept: deleting it would fail the upload, or every submission of the session,
+            # under the source's feet (I8). It goes in a sweep after the session has expired.
             uploading = select(Submission.id).where(Submission.source_id == Source.id).exists()
-            session.execute(
-                delete(Source).where(
+            logged_in = set(_logged_in_sources(session, now))
+            idle = session.scalars(
+                select(Source.id).where(
                     Source.has_submitted.is_(False), Source.created_day < cutoff, ~uploading
                 )
-            )
+            ).all()
+            purged = [source_id for source_id in idle if source_id not in logged_in]
+            for start in range(0, len(purged), _PURGE_BATCH):
+                batch = purged[start : start + _PURGE_BATCH]
+                session.execute(delete(Source).where(Source.id.in_(batch)))
 
 
 class _StoredBytes:
@@ -192,10 +213,10 @@ class SubmissionWriter:
 
     Items, rows and sizes wait in memory until a full row's worth (``ROW_SIZE``) is pending, and
     then go in one short transaction, the first of which also writes the submission row with its
-    lease; later ones renew the lease (as does a new item once a third of the lease has passed).
-    Whatever is left goes with the completion. A message of a few KiB is thus one transaction at
-    completion; a large file one per row, in bounded memory, and its upload holds its lease (and
-    its source, against the sweep) from its first row on.
+    lease; later ones renew the lease, as does ``keep_alive`` once a third of the lease has
+    passed. Whatever is left goes with the completion. A message of a few KiB is thus one
+    transaction at completion; a large file one per row, in bounded memory, and its upload holds
+    its lease (and its source, against the sweep) from its first row on.
     """
 
     def __init__(self, engine: Engine, source_id: str, on_complete: Callable[[int], None]) -> None:
@@ -214,9 +235,6 @@ class SubmissionWriter:
     def add_item(self, kind: str) -> str:
         if self.submission_id is None:
             self.submission_id = new_id()
-            self._renewed = time.monotonic()
-        elif self._written and time.monotonic() - self._renewed > LEASE_SECONDS / 3:
-            self._flush()
         item_id = new_id()
         self._items.append({"id": item_id, "submission_id": self.submission_id, "kind": kind})
         return item_id
@@ -225,13 +243,17 @@ class SubmissionWriter:
         def store_row(seq: int, data: bytes) -> None:
             self._chunks.append({"item_id": item_id, "seq": seq, "data": data})
             self._pending_bytes += len(data)
-            if (
-                self._pending_bytes >= ROW_SIZE
-                or time.monotonic() - self._renewed > LEASE_SECONDS / 3
-            ):
+            if self._pending_bytes >= ROW_SIZE:
                 self._flush()
 
         return BlobWriter(store_row)
+
+    def keep_alive(self) -> None:
+        """Call as data arrives: renews the lease once a third of it has passed, so an upload
+        slower than a row per lease (a slow Tor circuit) is never swept while it still arrives.
+        A check of the clock, and a transaction only every few minutes."""
+        if self._written and time.monotonic() - self._renewed > LEASE_SECONDS / 3:
+            self._flush()
 
     def finish_item(self, item_id: str, size: int) -> None:
         self._sizes[item_id] = size
@@ -268,6 +290,12 @@ class SubmissionWriter:
         }
         if not self._written:
             self._insert_submission(connection, values)
+        else:  # first, so a swept upload stops here rather than at its rows' foreign keys
+            result = connection.execute(
+                _UPDATE_SUBMISSION, {"submission_id": self.submission_id, **values}
+            )
+            if result.rowcount != 1:  # swept after its lease ran out: never acknowledge it
+                raise UploadGone(f"submission {self.submission_id} is gone")
         for item in self._items:  # sizes known by now go in with the item
             item["size"] = self._sizes.pop(str(item["id"]), 0)
         if self._items:
@@ -278,23 +306,18 @@ class SubmissionWriter:
             connection.execute(
                 _SET_ITEM_SIZE, [{"item_id": i, "size": size} for i, size in self._sizes.items()]
             )
-        if self._written:
-            result = connection.execute(
-                _UPDATE_SUBMISSION, {"submission_id": self.submission_id, **values}
-            )
-            if result.rowcount != 1:  # swept after its lease ran out: never acknowledge it
-                raise NoResultFound(f"submission {self.submission_id} is gone")
         self._written = True
         self._items, self._chunks, self._sizes, self._pending_bytes = [], [], {}, 0
 
     def _insert_submission(self, connection: Connection, values: dict[str, object]) -> None:
         """The submission row. Its source may have been purged by the sweep meanwhile (one that
-        had never submitted, and held no upload row yet): then the submission is refused."""
+        had never submitted, held no upload row yet, and whose session the sweep did not see):
+        then the submission is refused."""
         row = {"id": self.submission_id, "source_id": self._source_id, "day": today()}
         try:
             connection.execute(_INSERT_SUBMISSION, {**row, **values})
         except IntegrityError:  # the foreign key: the source is gone
-            raise NoResultFound(f"source {self._source_id} is gone") from None
+            raise SourceGone(f"source {self._source_id} is gone") from None
 
 
 def _now() -> int:
@@ -305,7 +328,9 @@ def _lease() -> int:
     return _now() + LEASE_SECONDS
 
 
-def _delete_submissions(session: Session, submission_ids: list[str]) -> None:
-    """Delete submissions; their items and chunks go with them (ON DELETE CASCADE)."""
-    if submission_ids:
-        session.execute(delete(Submission).where(Submission.id.in_(submission_ids)))
+def _logged_in_sources(session: Session, now: int) -> Iterator[str]:
+    """The sources that live web sessions are logged in as."""
+    for data in session.scalars(select(WebSession.data).where(WebSession.expires > now)):
+        source_id = json.loads(data).get(SESSION_SOURCE_KEY)
+        if isinstance(source_id, str):
+            yield source_id

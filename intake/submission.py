@@ -31,6 +31,7 @@ READ_SIZE = 1 << 20
 PARSER_BUFFER = READ_SIZE + (1 << 20)
 MAX_SMALL_FIELD = 1024
 HONEYPOT_FIELD = "website"
+INTERRUPTED = _l("The connection was interrupted before everything arrived. Please try again.")
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,127}\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -308,7 +309,11 @@ def _parse(read: Callable[[int], bytes], boundary: bytes, form: _Form) -> None:
     part: _SmallField | _SealedPart | None = None
     received = 0
     while True:
-        data = read(READ_SIZE)
+        try:
+            data = read(READ_SIZE)
+        except OSError:  # the source went away mid-body (gunicorn's NoMoreData is one)
+            raise BadRequest(INTERRUPTED) from None
+        form.receiver.writer.keep_alive()  # however slowly it arrives, it is alive
         received += len(data)
         if received > form.limits.max_bytes:
             raise too_large(form.limits.max_bytes)
@@ -332,6 +337,4 @@ def _parse(read: Callable[[int], bytes], boundary: bytes, form: _Form) -> None:
                 )
             ) from None
         if not data:
-            raise BadRequest(
-                _l("The connection was interrupted before everything arrived. Please try again.")
-            )
+            raise BadRequest(INTERRUPTED)

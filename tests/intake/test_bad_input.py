@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
 from intake import create_app
+from intake.headers import SECURITY_HEADERS
 from intake.instance import Instance
 from intake.sessions import COOKIE_NAME
 from tests.intake.conftest import CSRF, LiveServer, SourceSession, table_counts
@@ -564,9 +565,12 @@ def _status(data: bytes) -> int | None:
     return int(line[1]) if len(line) >= 2 and line[0].startswith(b"HTTP/") else None
 
 
-def raw_exchange(port: int, pieces: Iterable[bytes], timeout: float = 20.0) -> bytes:
+def raw_exchange(
+    port: int, pieces: Iterable[bytes], timeout: float = 20.0, half_close: bool = False
+) -> bytes:
     """Send pieces over one connection while reading the answer in parallel (the server may
-    answer and close before everything is sent); stop sending once a full answer is in."""
+    answer and close before everything is sent); stop sending once a full answer is in. With
+    ``half_close`` the sending side is shut after the pieces, as a source that went away."""
     received = bytearray()
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
 
@@ -587,6 +591,8 @@ def raw_exchange(port: int, pieces: Iterable[bytes], timeout: float = 20.0) -> b
                 if not reader.is_alive():
                     break
                 sock.sendall(piece)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the server answered and closed: what it said is what counts
         reader.join(timeout)
@@ -722,6 +728,93 @@ def test_a_body_cut_off_mid_file_is_discarded_by_the_request_itself(
     _still_answers(server)
     log = server.log_path.read_text(errors="replace")
     assert "Traceback" not in log
+
+
+def _answer(data: bytes) -> tuple[int | None, dict[str, str], str]:
+    """A raw answer's status, headers (by lower-case name) and body."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    headers = {}
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return _status(data), headers, body.decode(errors="replace")
+
+
+def assert_guarded_refusal(data: bytes, status: int, *never: bytes) -> str:
+    """A refusal that carries every security header and no banner, and none of ``never``
+    (what the request said); returns its body."""
+    got, headers, body = _answer(data)
+    assert got == status, data[:600]
+    for name, value in SECURITY_HEADERS.items():
+        assert headers.get(name.lower()) == value, (name, data[:600])
+    assert "server" not in headers
+    for echo in never:
+        assert echo not in data, echo
+    return body
+
+
+MARKER = b"SECRET-TIP-MARKER"
+# A chunked body that goes wrong after some valid chunks, in the ways gunicorn raises on; the
+# last is cut off mid-chunk, and the source's sending side closed (gunicorn's NoMoreData).
+BROKEN_CHUNKS: dict[str, Callable[[list[bytes]], list[bytes]]] = {
+    "a bad chunk size": lambda valid: [*valid, b"ZZZ\r\n" + MARKER + b"\r\n"],
+    "a chunk without its CRLF": lambda valid: [
+        *valid[:-1],
+        valid[-1][:-2] + b"XX5\r\n" + MARKER + b"\r\n0\r\n\r\n",
+    ],
+    "cut off mid-chunk": lambda valid: [*valid[:-1], valid[-1][:-100]],
+}
+
+
+@pytest.mark.slow
+def test_i8_a_malformed_chunked_body_is_a_plain_400_on_every_form(
+    instance: Instance, start_server: Callable[..., LiveServer]
+) -> None:
+    """gunicorn finds a chunk malformed only when the app reads that far, and raises its own
+    exceptions: each is the plain 400 page with the security headers, and nothing is kept,
+    not even the rows a 3 MiB file before the bad chunk had already stored."""
+    server = start_server(instance)
+    source = _logged_in(server)
+    urlencoded = b"csrf_token=" + source.csrf.encode() + b"&codename=" + MARKER
+    upload = part(b"csrf_token", source.csrf.encode()) + part(b"files", BIG, b"big.bin")[:-2]
+    forms = {
+        "/submit": (CONTENT_TYPE, upload),
+        "/login": ("application/x-www-form-urlencoded", urlencoded),
+        "/start": ("application/x-www-form-urlencoded", urlencoded),
+    }
+    before = table_counts(instance)
+    for path, (content_type, body) in forms.items():
+        head = _head(path, source, f"Content-Type: {content_type}", "Transfer-Encoding: chunked")
+        valid = list(_chunked(body))[:-1]  # without the last, empty chunk
+        for kind, broken in BROKEN_CHUNKS.items():
+            cut_off = kind == "cut off mid-chunk"
+            answer = raw_exchange(server.port, [head, *broken(valid)], half_close=cut_off)
+            text = assert_guarded_refusal(answer, 400, MARKER)
+            assert "Nothing was stored" in text, (path, kind, text)
+            assert table_counts(instance) == before, (path, kind)
+    _still_answers(server)
+    log = server.log_path.read_text(errors="replace")
+    assert "Traceback" not in log
+    assert "unhandled" not in log
+
+
+@pytest.mark.slow
+def test_i4_i5_gunicorns_own_refusals_carry_the_security_headers_and_echo_nothing(
+    instance: Instance, start_server: Callable[..., LiveServer]
+) -> None:
+    """gunicorn refuses some requests itself, before the app runs; its page quoted the request
+    and carried none of the headers every page must."""
+    server = start_server(instance)
+    refusals = {
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-" + MARKER + b"\x01: 1\r\n\r\n": 400,
+        b"GET /" + MARKER + b"a" * 5000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n": 414,
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Huge: " + MARKER * 1000 + b"\r\n\r\n": 431,
+        b"GET / HTTP/" + MARKER + b"\r\nHost: 127.0.0.1\r\n\r\n": 400,
+    }
+    for sent, status in refusals.items():
+        answer = raw_exchange(server.port, [sent])
+        assert "Nothing was stored" in assert_guarded_refusal(answer, status, MARKER)
+    _still_answers(server)
 
 
 # Fuzzing: mutations of a valid body

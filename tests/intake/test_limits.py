@@ -31,7 +31,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import sessionmaker
 from werkzeug.test import TestResponse
 
@@ -409,6 +409,31 @@ def test_i6_keep_alive_cannot_escape_the_circuit_budget(
     assert statuses == [403, 403, 403, 429]
 
 
+@pytest.mark.slow
+def test_i6_one_circuit_cannot_use_up_a_pages_budget_for_everyone(
+    make_instance: Callable[..., Instance], start_server: Callable[..., LiveServer]
+) -> None:
+    """Page views are charged to their circuit before the page's global budget, so a flooding
+    circuit's refused views spend none of it; and to a budget of their own, so reading pages
+    leaves the circuit's POSTs (its submission) alone."""
+    instance = make_instance(
+        circuit_limit="3/minute", global_page_limit="6/minute", global_post_limit="100/minute"
+    )
+    server = start_server(instance, "--proxy-protocol")
+    port = server.port
+
+    def view(circuit: str) -> RawResponse:
+        return raw_exchange(port, http_request("GET", "/", port), proxy_line(circuit))
+
+    assert [view(CIRCUIT_1).status for _ in range(3)] == [200] * 3
+    for _ in range(10):
+        flooded = view(CIRCUIT_1)
+    assert_plain_page(flooded.status, flooded.headers, flooded.body, 429, "Very busy right now")
+    assert [view(CIRCUIT_2).status for _ in range(3)] == [200] * 3
+    form = LoginForm.fetch(server.base_url)
+    assert raw_exchange(port, form.request(port), proxy_line(CIRCUIT_1)).status == 403
+
+
 # I6: per session
 
 
@@ -738,6 +763,48 @@ def _check_sweep(store: Store) -> None:
         assert session.get(Submission, slow) is None
         assert not session.scalars(select(Chunk.item_id).where(Chunk.item_id == slow_item)).all()
         assert live_source in sources
+
+
+def _age_sources(instance: Instance, days: int) -> None:
+    """Make every source ``days`` old, as if the sweep's day had come for it."""
+    with _store(instance) as store, store.sessions.begin() as session:
+        session.execute(update(Source).values(created_day=today() - dt.timedelta(days=days)))
+
+
+def test_i8_the_sweep_keeps_a_source_while_it_is_logged_in(
+    make_instance: Callable[..., Instance], database_url: str
+) -> None:
+    """A source that never submitted is purged after a day, but not under a live session: it
+    could only meet an error on its first submission. Once logged out, it is purged."""
+    instance = make_instance(database_url)
+    app = create_app(instance)
+    writing = ClientSource(app.test_client())
+    writing.start()
+    leaving = ClientSource(app.test_client())
+    leaving.start()
+    assert leaving.post("/logout").status_code == 200
+    _age_sources(instance, days=2)
+    app.extensions["cairn"].store.sweep(instance.config.unsubmitted_source_days)
+    assert row_counts(instance)["sources"] == 1  # the one still logged in
+    assert_page(writing.submit("Sent the day after the codename."), 200, "Your tip was received")
+    assert row_counts(instance) == {"sources": 1, "submissions": 1, "items": 1, "chunks": 1}
+
+
+def test_i8_a_submission_whose_codename_was_purged_gets_a_clear_page(
+    make_instance: Callable[..., Instance],
+) -> None:
+    """Should the sweep purge a source anyway (it raced a new session), its submission is told
+    the codename is gone and its session ends: a 410 page, not a 500, and nothing stored."""
+    instance = make_instance()
+    source = ClientSource(create_app(instance).test_client())
+    source.start()
+    with _store(instance) as store, store.sessions.begin() as session:
+        session.execute(delete(Source))
+    response = source.submit("A tip for a codename that is gone.")
+    assert_page(response, 410, "never used to send anything is removed after 1 day")
+    assert row_counts(instance) == dict.fromkeys(("sources", "submissions", "items", "chunks"), 0)
+    assert source.client.get_cookie(COOKIE_NAME) is None
+    assert source.get("/submit").status_code == 403
 
 
 # Limiter storage: memory for one process, Redis for several

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import secrets
 import time
 from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, delete, func, inspect, select, text
-from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from intake import create_app
 from intake import store as store_module
@@ -21,11 +23,11 @@ from intake.db import make_engine
 from intake.export import export_bundle
 from intake.instance import Instance
 from intake.models import Chunk, Item, Source, Submission
-from intake.store import Store, SubmissionWriter
+from intake.store import SourceGone, Store, SubmissionWriter, UploadGone
 from keys import age
 from keys.bundle import open_bundle
-from keys.sealed import ItemWriter, open_item
-from tests.intake.conftest import CODENAME, CSRF
+from keys.sealed import ItemHeader, ItemWriter, open_item
+from tests.intake.conftest import CODENAME, CSRF, table_counts
 
 MIB = 1 << 20
 
@@ -104,8 +106,25 @@ def test_i8_an_upload_whose_source_was_purged_is_refused_and_leaves_nothing(
     _seal_into(writer, b"a message", reviewer[0].recipient)
     with store.sessions.begin() as session:
         session.execute(delete(Source).where(Source.id == source_id))
-    with pytest.raises(NoResultFound, match="is gone"):
+    with pytest.raises(SourceGone):
         writer.complete()
+    assert _rows(store) == (0, 0, 0)
+
+
+def test_i8_a_swept_upload_fails_cleanly_at_its_next_row_and_leaves_nothing(
+    store: Store, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    """Once the sweep has taken an upload (its lease ran out), its next row must say so, not
+    trip over the foreign keys of the rows that went with it."""
+    source_id = store.create_source("h" * 64, str(reviewer[0].recipient))
+    writer = store.submission_writer(source_id)
+    blob = writer.blob_writer(writer.add_item("file"))
+    blob.write(b"x" * 3 * MIB)
+    assert writer.submission_id is not None and _count(store, Chunk) > 0
+    store.discard_submission(writer.submission_id)  # what the sweep does to it
+    with pytest.raises(UploadGone):
+        blob.write(b"x" * 2 * MIB)
+    writer.discard()
     assert _rows(store) == (0, 0, 0)
 
 
@@ -174,9 +193,7 @@ def test_submit_and_export_through_the_app(
     """The whole path on each database: pages, streaming seal, chunks, signed bundle."""
     instance = make_instance(database_url)
     client: FlaskClient = create_app(instance).test_client()
-    page = client.post("/start", data={"csrf_token": _csrf(client)}).get_data(as_text=True)
-    assert CODENAME.search(page)
-    token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    token = _started(client)
     content = b"\x00\xff" * (2 * MIB)
     response = client.post(
         "/submit",
@@ -212,6 +229,116 @@ def _csrf(client: FlaskClient) -> str:
     match = CSRF.search(client.get("/").get_data(as_text=True))
     assert match
     return match.group(1)
+
+
+def _started(client: FlaskClient) -> str:
+    """A new source, logged in: returns the CSRF token for its submission."""
+    page = client.post("/start", data={"csrf_token": _csrf(client)}).get_data(as_text=True)
+    assert CODENAME.search(page)
+    match = CSRF.search(page)
+    assert match
+    return match.group(1)
+
+
+# I8: a slow upload keeps its lease; one that lost it gets a clear page
+
+LEASE = 3  # seconds, for LEASE_SECONDS (15 minutes)
+
+
+class _SlowUpload(io.RawIOBase):
+    """A request body as a slow Tor circuit delivers it: all but the last ``pieces`` pieces at
+    once, then each of those after a ``pause``, in which ``meanwhile`` runs (another request's
+    sweep). No new row is stored in the slow part: only the clock can renew the lease."""
+
+    def __init__(
+        self, body: bytes, pieces: int, pause: float, meanwhile: Callable[[], None]
+    ) -> None:
+        self._data = io.BytesIO(body)
+        self._piece = 16 * 1024
+        self._fast = len(body) - pieces * self._piece
+        self._pause = pause
+        self._meanwhile = meanwhile
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True  # the test client measures the body so
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._data.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._data.tell()
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        position = self._data.tell()
+        if position >= self._fast:
+            time.sleep(self._pause)
+            self._meanwhile()
+        data = self._data.read(min(len(buffer), max(self._fast - position, self._piece)))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _slow_submission(
+    instance: Instance, content: bytes, pieces: int, pause: float
+) -> tuple[int, str]:
+    """Send a message and ``content`` as a file, slowly, while the sweep runs in every pause."""
+    app = create_app(instance)
+    client = app.test_client()
+    form = MultiDict(
+        [
+            ("csrf_token", _started(client)),
+            ("message", "a slow tip"),
+            ("files", FileStorage(io.BytesIO(content), "scan.bin", content_type="image/tiff")),
+        ]
+    )
+    boundary, body = encode_multipart(form)
+    days = instance.config.unsubmitted_source_days
+    stream = _SlowUpload(body, pieces, pause, lambda: app.extensions["cairn"].store.sweep(days))
+    response = client.post(
+        "/submit",
+        input_stream=stream,
+        content_length=len(body),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    return response.status_code, response.get_data(as_text=True)
+
+
+@pytest.mark.slow
+def test_i8_a_slow_upload_renews_its_lease_and_outlives_the_sweep(
+    make_instance: Callable[..., Instance],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    export_and_open: Callable[[Instance], list[tuple[ItemHeader, bytes]]],
+) -> None:
+    """Its last part takes twice the lease and stores no row: the lease is renewed as the
+    data arrives, so the sweep run meanwhile leaves it, and it is stored whole."""
+    monkeypatch.setattr(store_module, "LEASE_SECONDS", LEASE)
+    instance = make_instance(database_url)
+    content = secrets.token_bytes(3 * MIB)  # the fast part stores rows, so a lease is held
+    status, text = _slow_submission(instance, content, pieces=24, pause=LEASE / 12)
+    assert status == 200, text
+    opened = {header.kind: (header, plain) for header, plain in export_and_open(instance)}
+    assert opened["file"][1] == content
+    assert opened["message"][1] == b"a slow tip"
+
+
+@pytest.mark.slow
+def test_i8_an_upload_stalled_past_its_lease_gets_a_clear_page_and_leaves_nothing(
+    make_instance: Callable[..., Instance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Silent for longer than the whole lease, an upload is taken by the sweep: when its data
+    comes again, the source is told the connection was interrupted (a 400, not a 500)."""
+    monkeypatch.setattr(store_module, "LEASE_SECONDS", LEASE)
+    instance = make_instance()
+    status, text = _slow_submission(instance, b"z" * 3 * MIB, pieces=1, pause=LEASE + 1.5)
+    assert status == 400, text
+    assert "The connection was interrupted" in text
+    assert table_counts(instance, ("submissions", "items", "chunks")) == dict.fromkeys(
+        ("submissions", "items", "chunks"), 0
+    )
 
 
 def test_sqlite_is_hardened(instance: Instance) -> None:

@@ -1,0 +1,127 @@
+"""Slow and stalled clients, through real gunicorn: a connection that goes quiet is closed and
+its thread freed (I8), one Tor circuit can hold only a few threads at once (I6), and a second
+server can share the courier port but never take over a source port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+
+import pytest
+
+from intake.instance import Instance
+from tests.conftest import free_port
+from tests.intake.conftest import VENV_BIN, LiveServer
+from tests.intake.test_limits import (
+    CIRCUIT_1,
+    CIRCUIT_2,
+    assert_plain_page,
+    connect,
+    http_request,
+    proxy_line,
+    raw_exchange,
+)
+
+STALLED_LOGIN = (
+    b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    b"Content-Length: 4000\r\n\r\ncodename=a"
+)
+
+
+@contextmanager
+def stalled(port: int, first_bytes: bytes, circuit: str | None = None) -> Iterator[socket.socket]:
+    """A connection that sends the start of a request and then nothing."""
+    with connect(port) as sock:
+        sock.sendall((proxy_line(circuit).encode() if circuit else b"") + first_bytes)
+        yield sock
+
+
+def answer_or_close(sock: socket.socket) -> bytes:
+    """What the server says to a stalled connection before closing it (b"" if nothing)."""
+    received = bytearray()
+    while chunk := sock.recv(1 << 16):
+        received += chunk
+    return bytes(received)
+
+
+@pytest.mark.slow
+def test_i8_connections_that_go_quiet_are_closed_and_free_their_threads(
+    make_instance: Callable[..., Instance], start_server: Callable[..., LiveServer]
+) -> None:
+    """Two threads, both taken by clients that stopped sending (one inside its headers, one
+    inside its body): without an idle limit the next source would wait for ever."""
+    server = start_server(make_instance(idle_timeout_seconds=2), "--threads", "2")
+    with (
+        stalled(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n") as in_headers,
+        stalled(server.port, STALLED_LOGIN) as in_body,
+    ):
+        next_source = raw_exchange(server.port, http_request("GET", "/", server.port))
+        assert next_source.status == 200
+        assert answer_or_close(in_headers) == b""  # nothing to answer: not even a request yet
+        refused = answer_or_close(in_body)
+        assert refused.startswith(b"HTTP/1.1 400 "), refused[:200]
+    log = server.log_path.read_text(errors="replace")
+    assert "Traceback" not in log and "codename" not in log
+
+
+@pytest.mark.slow
+def test_i6_one_circuit_can_hold_only_a_few_threads(
+    make_instance: Callable[..., Instance], start_server: Callable[..., LiveServer]
+) -> None:
+    """A circuit's stalled uploads take at most ``circuit_concurrency`` threads; its further
+    requests are refused while other circuits are served, and its slots come back once its
+    stalled requests end."""
+    instance = make_instance(
+        circuit_concurrency=2, idle_timeout_seconds=60, circuit_limit="1000/minute"
+    )
+    server = start_server(instance, "--proxy-protocol")
+    port = server.port
+
+    def view(circuit: str) -> int:
+        return raw_exchange(port, http_request("GET", "/", port), proxy_line(circuit)).status
+
+    with ExitStack() as stack:
+        uploads = [stack.enter_context(stalled(port, STALLED_LOGIN, CIRCUIT_1)) for _ in range(2)]
+        deadline = time.monotonic() + 10  # until both uploads have reached the app
+        while True:
+            refused = raw_exchange(port, http_request("GET", "/", port), proxy_line(CIRCUIT_1))
+            if refused.status != 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert_plain_page(refused.status, refused.headers, refused.body, 429, "Very busy")
+        assert view(CIRCUIT_2) == 200
+        for upload in uploads:
+            upload.shutdown(socket.SHUT_WR)  # the source gives up: its request ends
+            assert answer_or_close(upload).startswith(b"HTTP/1.1 400 ")
+    assert view(CIRCUIT_1) == 200
+
+
+def test_a_second_server_shares_the_courier_port_but_never_a_source_port(
+    make_instance: Callable[..., Instance], start_server: Callable[..., LiveServer]
+) -> None:
+    """intake@PORT processes share the courier port (SO_REUSEPORT on it alone). On a source port
+    a second server must fail at once and say why, not take turns with the first; and each
+    server says where it listens."""
+    instance = make_instance()
+    courier_port = free_port()
+    env = {"CAIRN_COURIER_PORT": str(courier_port)}
+    first, second = start_server(instance, env=env), start_server(instance, env=env)
+    for server in (first, second):
+        log = server.log_path.read_text()
+        assert f"listening on http://127.0.0.1:{server.port}" in log
+        assert f"listening on http://127.0.0.1:{courier_port}" in log
+    command = [str(VENV_BIN / "intake"), "serve", "--instance", str(instance.path)]
+    taken = subprocess.run(
+        [*command, "--port", str(first.port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
+    assert taken.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{first.port}" in taken.stderr
+    assert "Traceback" not in taken.stderr
