@@ -42,7 +42,7 @@ from typing import TypeVar
 # review package it measures.
 sys.path.remove(str(Path(__file__).resolve().parent))
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from keys import age
 from keys.bundle import BundleItem, write_bundle
@@ -58,7 +58,7 @@ from review.corroboration import (
     sides_by_claim,
 )
 from review.importer import BundleImport, ImportResult
-from review.models import Claim, Link, Source, Tip
+from review.models import SET_ASIDE, Claim, Link, Source, Tip
 from review.models import Relation as RelationRow
 from review.workspace import Workspace
 
@@ -127,9 +127,12 @@ def make_bundle(path: Path, tips: int, sources: int, recipient: age.Recipient) -
 
 
 def add_claims_and_links(workspace: Workspace, claims: int, links: int, rng: random.Random) -> None:
-    """Claims, links and relations written straight to the database, sealed like the CLI's."""
+    """Claims, links and relations written straight to the database, sealed like the CLI's; and
+    one tip in twenty set aside (discarded or spam), so that its links count for nothing."""
     session = workspace.session
     tips = list(session.scalars(select(Tip.id)))
+    for tip in tips[::20]:
+        session.execute(update(Tip).where(Tip.id == tip).values(status=rng.choice(SET_ASIDE)))
     sources = list(session.scalars(select(Source.id)))
     sealed_text = workspace.seal("A claim of typical length, about what someone signed and when.")
     session.execute(insert(Claim), [{"text": sealed_text} for _ in range(claims)])
