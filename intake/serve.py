@@ -6,9 +6,12 @@ access log, and the error log carries no request content (I1, I5).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import sys
+import threading
+import time
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -92,18 +95,56 @@ class _Logger(gunicorn.glogging.Logger):  # type: ignore[misc]
 
 
 class _Worker(ThreadWorker):  # type: ignore[misc]
-    """gthread, but a connection that sends (or takes) nothing for ``idle_timeout_seconds`` is
-    closed: gunicorn waits on a stalled request line, header or body for ever, and a few
-    stalled uploads would hold every thread. The kernel enforces it on each read and write of
-    the connection (SO_RCVTIMEO, SO_SNDTIMEO); the read then fails as a broken connection."""
+    """gthread, with two limits on slow clients that gunicorn lacks; without them a few stalled
+    or trickling connections would hold every thread.
+
+    - A connection that sends (or takes) nothing for ``idle_timeout_seconds`` is closed. The
+      kernel enforces it on each read and write (SO_RCVTIMEO, SO_SNDTIMEO); the read then fails
+      as a broken connection.
+    - A request's line and headers must all be in within that time too: a client sending a byte
+      now and then would pass the first limit, and before its headers are in, the app (with its
+      per-circuit limit) has not seen it yet.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_deadlines: dict[Any, float] = {}  # connection -> when its head must be in
+        self._lock = threading.Lock()
+
+    @property
+    def _seconds(self) -> int:
+        return int(self.app.instance.config.idle_timeout_seconds)
 
     def enqueue_req(self, conn: Any) -> None:
         if not conn.initialized:
-            seconds = self.app.instance.config.idle_timeout_seconds
-            limit = struct.pack("ll", seconds, 0)
+            limit = struct.pack("ll", self._seconds, 0)
             conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
             conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
         super().enqueue_req(conn)
+
+    def handle(self, conn: Any) -> Any:
+        with self._lock:
+            self._head_deadlines[conn] = time.monotonic() + self._seconds
+        try:
+            return super().handle(conn)
+        finally:
+            with self._lock:
+                self._head_deadlines.pop(conn, None)
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        with self._lock:  # the head is in; from here the app's own limits apply
+            self._head_deadlines.pop(conn, None)
+        return super().handle_request(req, conn)
+
+    def murder_pending(self) -> None:
+        """Called about once a second by the worker's loop: cut off heads that are late."""
+        super().murder_pending()
+        now = time.monotonic()
+        with self._lock:
+            late = [conn for conn, deadline in self._head_deadlines.items() if deadline < now]
+        for conn in late:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)  # its blocked read returns: thread freed
 
 
 class IntakeServer(BaseApplication):  # type: ignore[misc]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -69,6 +70,36 @@ def test_i8_connections_that_go_quiet_are_closed_and_free_their_threads(
 
 
 @pytest.mark.slow
+def test_i8_a_request_head_sent_a_byte_at_a_time_is_cut_off(
+    make_instance: Callable[..., Instance], start_server: Callable[..., LiveServer]
+) -> None:
+    """A byte every half second never trips the idle limit, so the head as a whole has the same
+    limit: otherwise such a client holds its thread for ever, before any per-circuit limit of
+    the app can see it."""
+    server = start_server(make_instance(idle_timeout_seconds=3), "--threads", "1")
+    cut_off = threading.Event()
+
+    def trickle(sock: socket.socket) -> None:
+        head = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
+        try:
+            for byte in head:
+                sock.sendall(bytes([byte]))
+                time.sleep(0.5)
+        except OSError:
+            cut_off.set()
+
+    with connect(server.port) as trickling:
+        sender = threading.Thread(target=trickle, args=(trickling,), daemon=True)
+        sender.start()
+        time.sleep(1)  # it holds the only thread by now
+        next_source = raw_exchange(server.port, http_request("GET", "/", server.port))
+        assert next_source.status == 200
+        assert answer_or_close(trickling) == b""
+    sender.join(10)
+    assert cut_off.is_set()
+
+
+@pytest.mark.slow
 def test_i6_one_circuit_can_hold_only_a_few_threads(
     make_instance: Callable[..., Instance], start_server: Callable[..., LiveServer]
 ) -> None:
@@ -85,13 +116,18 @@ def test_i6_one_circuit_can_hold_only_a_few_threads(
         return raw_exchange(port, http_request("GET", "/", port), proxy_line(circuit)).status
 
     with ExitStack() as stack:
-        uploads = [stack.enter_context(stalled(port, STALLED_LOGIN, CIRCUIT_1)) for _ in range(2)]
-        deadline = time.monotonic() + 10  # until both uploads have reached the app
-        while True:
-            refused = raw_exchange(port, http_request("GET", "/", port), proxy_line(CIRCUIT_1))
-            if refused.status != 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+
+        def held_upload() -> socket.socket:
+            """A stalled upload that the app is waiting on (it answers nothing meanwhile)."""
+            upload = stack.enter_context(stalled(port, STALLED_LOGIN, CIRCUIT_1))
+            upload.settimeout(1)
+            with pytest.raises(TimeoutError):
+                upload.recv(1)
+            upload.settimeout(30)
+            return upload
+
+        uploads = [held_upload(), held_upload()]
+        refused = raw_exchange(port, http_request("GET", "/", port), proxy_line(CIRCUIT_1))
         assert_plain_page(refused.status, refused.headers, refused.body, 429, "Very busy")
         assert view(CIRCUIT_2) == 200
         for upload in uploads:
