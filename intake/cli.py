@@ -8,10 +8,17 @@ from pathlib import Path
 
 import click
 from limits.storage import storage_from_string
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-from .cli_options import instance_option, load_or_fail
-from .couriers_cli import couriers_group, database_problem, opened_database, reviewers_group
+from .cli_options import (
+    database_failure,
+    database_problem,
+    instance_option,
+    load_or_fail,
+    opened_database,
+)
+from .couriers_cli import couriers_group, reviewers_group
 from .db import migrate
 from .export import export_bundle
 from .instance import Instance, InstanceError, init_instance, unsafe_secret_files
@@ -95,7 +102,11 @@ main.add_command(reviewers_group)
 @instance_option
 def migrate_command(instance_path: Path) -> None:
     """Bring the database schema up to date (safe to run at every upgrade)."""
-    migrate(load_or_fail(instance_path).database_url)
+    instance = load_or_fail(instance_path)
+    try:
+        migrate(instance.database_url)
+    except SQLAlchemyError as err:
+        raise click.ClickException(database_failure(instance, err)) from None
     click.echo("The database is up to date.")
 
 

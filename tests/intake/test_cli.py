@@ -190,6 +190,16 @@ def test_database_commands_name_an_unreachable_database_without_its_password(
     )
 
 
+def test_migrate_names_an_unreachable_database_without_its_password(instance: Instance) -> None:
+    _edit_config(instance.path, database_url=UNREACHABLE_POSTGRESQL)
+    result = intake("migrate", "--instance", str(instance.path))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: the database failed (postgresql database x on 127.0.0.1:1: "
+        "OperationalError); check database_url and that the database server is running\n"
+    )
+
+
 @pytest.mark.parametrize("name", ["export", "couriers list"])
 def test_database_commands_do_not_make_a_missing_sqlite_database(
     instance: Instance, tmp_path: Path, name: str
