@@ -49,8 +49,11 @@ class Config:
     # that opens many streams and stalls them must not hold every thread.
     circuit_concurrency: int = 4
     # A connection that sends nothing for this long, in its request line, headers or body, is
-    # closed; a real upload over Tor never pauses that long.
+    # closed; a real upload over Tor never pauses that long. The line and headers must all be in
+    # within this time too, and the body at no less than min_upload_kib_per_second on average
+    # after it: a body sent a byte now and then would otherwise hold a thread for ever.
     idle_timeout_seconds: int = 60
+    min_upload_kib_per_second: int = 8
     session_limit: str = "20/minute"
     kdf_concurrency: int = 2
     # A port of its own for the courier API (the courier onion points at it); the main port then
@@ -89,6 +92,9 @@ class Config:
                 setattr(self, f.name, (int if f.type == "int" else float)(value))
             else:
                 setattr(self, f.name, value)
+
+
+_AT_LEAST_ONE = ("circuit_concurrency", "idle_timeout_seconds", "min_upload_kib_per_second")
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,16 @@ def load_instance(path: Path, env: dict[str, str] | None = None) -> Instance:
         config = Config(**json.loads(config_path.read_text()))
     except (ValueError, TypeError) as err:
         raise InstanceError(f"{config_path} is not a valid configuration ({err})") from None
-    config.apply_environment(dict(os.environ) if env is None else env)
+    try:
+        config.apply_environment(dict(os.environ) if env is None else env)
+    except ValueError as err:
+        raise InstanceError(f"a CAIRN_ setting in the environment is not valid ({err})") from None
+    for name in _AT_LEAST_ONE:
+        if getattr(config, name) < 1:
+            raise InstanceError(
+                f"{name} must be at least 1, not {getattr(config, name)} "
+                f"(in {config_path} or CAIRN_{name.upper()})"
+            )
     try:
         return Instance(
             path=path,

@@ -14,7 +14,7 @@ import threading
 import time
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import gunicorn.glogging
 import gunicorn.http.wsgi
@@ -23,8 +23,9 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 from .headers import SECURITY_HEADERS
-from .instance import Instance, load_instance
+from .instance import Config, Instance, load_instance
 
+MIB = 1 << 20
 _default_headers = gunicorn.http.wsgi.Response.default_headers
 
 
@@ -95,56 +96,65 @@ class _Logger(gunicorn.glogging.Logger):  # type: ignore[misc]
 
 
 class _Worker(ThreadWorker):  # type: ignore[misc]
-    """gthread, with two limits on slow clients that gunicorn lacks; without them a few stalled
-    or trickling connections would hold every thread.
+    """gthread, with limits on slow clients that gunicorn lacks; without them a few stalled or
+    trickling connections would hold every thread.
 
     - A connection that sends (or takes) nothing for ``idle_timeout_seconds`` is closed. The
       kernel enforces it on each read and write (SO_RCVTIMEO, SO_SNDTIMEO); the read then fails
       as a broken connection.
-    - A request's line and headers must all be in within that time too: a client sending a byte
-      now and then would pass the first limit, and before its headers are in, the app (with its
-      per-circuit limit) has not seen it yet.
+    - A request's line and headers must all be in within that time too, and then its body at
+      ``min_upload_kib_per_second`` on average: a client sending a byte now and then would
+      pass the first limit. The worker's loop cuts off a request that is late.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._head_deadlines: dict[Any, float] = {}  # connection -> when its head must be in
+        self._deadlines: dict[Any, float] = {}  # connection -> when its request must be in
         self._lock = threading.Lock()
 
     @property
-    def _seconds(self) -> int:
-        return int(self.app.instance.config.idle_timeout_seconds)
+    def _config(self) -> Config:
+        return cast(Config, self.app.instance.config)
 
     def enqueue_req(self, conn: Any) -> None:
         if not conn.initialized:
-            limit = struct.pack("ll", self._seconds, 0)
+            limit = struct.pack("ll", self._config.idle_timeout_seconds, 0)
             conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
             conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
         super().enqueue_req(conn)
 
     def handle(self, conn: Any) -> Any:
-        with self._lock:
-            self._head_deadlines[conn] = time.monotonic() + self._seconds
+        self._set_deadline(conn, self._config.idle_timeout_seconds)
         try:
             return super().handle(conn)
         finally:
             with self._lock:
-                self._head_deadlines.pop(conn, None)
+                self._deadlines.pop(conn, None)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
-        with self._lock:  # the head is in; from here the app's own limits apply
-            self._head_deadlines.pop(conn, None)
+        """The head is in: the body has the idle time plus its size at the slowest rate."""
+        headers = dict(req.headers)  # (gunicorn has checked them: one length, and a number)
+        if "CONTENT-LENGTH" in headers:
+            length = int(headers["CONTENT-LENGTH"])
+        else:  # chunked: as long as the largest upload may take
+            length = self._config.max_upload_mib * MIB if "TRANSFER-ENCODING" in headers else 0
+        rate = self._config.min_upload_kib_per_second * 1024
+        self._set_deadline(conn, self._config.idle_timeout_seconds + length / rate)
         return super().handle_request(req, conn)
 
+    def _set_deadline(self, conn: Any, seconds: float) -> None:
+        with self._lock:
+            self._deadlines[conn] = time.monotonic() + seconds
+
     def murder_pending(self) -> None:
-        """Called about once a second by the worker's loop: cut off heads that are late."""
+        """Called about once a second by the worker's loop: cut off requests that are late."""
         super().murder_pending()
         now = time.monotonic()
-        with self._lock:
-            late = [conn for conn, deadline in self._head_deadlines.items() if deadline < now]
-        for conn in late:
-            with contextlib.suppress(OSError):
-                conn.sock.shutdown(socket.SHUT_RDWR)  # its blocked read returns: thread freed
+        with self._lock:  # (shutdown does not block; under the lock no request moves on meanwhile)
+            for conn, deadline in self._deadlines.items():
+                if deadline < now:
+                    with contextlib.suppress(OSError):
+                        conn.sock.shutdown(socket.SHUT_RDWR)  # its blocked read returns
 
 
 class IntakeServer(BaseApplication):  # type: ignore[misc]
@@ -178,6 +188,11 @@ def serve(
 ) -> None:
     instance = load_instance(instance_path)
     courier_port = instance.config.courier_port
+    if courier_port == port:
+        raise SystemExit(
+            f"intake serve: --port {port} is also the courier port (courier_port); the courier "
+            "API needs a port of its own, or courier_port 0 to share the main one"
+        )
     # Several intake processes (intake@PORT) share the one courier port, and only that one.
     listeners = [_listen(host, port, shared=False)]
     if courier_port:

@@ -162,6 +162,18 @@ class Store:
         now = _now()
         cutoff = today() - dt.timedelta(days=unsubmitted_source_days)
         with self.sessions.begin() as session:
+            # Read first, so that SQLite's write lock is held only by the deletes below.
+            # A source that is uploading (a submission of it exists), or that is logged in, is
+            # kept: deleting it would fail the upload, or every submission of the session, under
+            # the source's feet (I8). It goes in a sweep after the session has expired.
+            uploading = select(Submission.id).where(Submission.source_id == Source.id).exists()
+            idle = session.scalars(
+                select(Source.id).where(
+                    Source.has_submitted.is_(False), Source.created_day < cutoff, ~uploading
+                )
+            ).all()
+            logged_in = set(_logged_in_sources(session, now)) if idle else set()
+            purged = [source_id for source_id in idle if source_id not in logged_in]
             # One statement, so that an upload renewing its lease meanwhile is kept.
             session.execute(
                 delete(Submission).where(
@@ -169,17 +181,6 @@ class Store:
                 )
             )
             session.execute(delete(WebSession).where(WebSession.expires <= now))
-            # A source whose first upload is still alive (its lease runs), or that is logged in,
-            # is kept: deleting it would fail the upload, or every submission of the session,
-            # under the source's feet (I8). It goes in a sweep after the session has expired.
-            uploading = select(Submission.id).where(Submission.source_id == Source.id).exists()
-            logged_in = set(_logged_in_sources(session, now))
-            idle = session.scalars(
-                select(Source.id).where(
-                    Source.has_submitted.is_(False), Source.created_day < cutoff, ~uploading
-                )
-            ).all()
-            purged = [source_id for source_id in idle if source_id not in logged_in]
             for start in range(0, len(purged), _PURGE_BATCH):
                 batch = purged[start : start + _PURGE_BATCH]
                 session.execute(delete(Source).where(Source.id.in_(batch)))
@@ -329,8 +330,10 @@ def _lease() -> int:
 
 
 def _logged_in_sources(session: Session, now: int) -> Iterator[str]:
-    """The sources that live web sessions are logged in as."""
-    for data in session.scalars(select(WebSession.data).where(WebSession.expires > now)):
+    """The sources that live web sessions are logged in as. Every visitor has a session (for its
+    CSRF token), so only those that name a source are read and parsed."""
+    logged = WebSession.data.contains(f'"{SESSION_SOURCE_KEY}"')
+    for data in session.scalars(select(WebSession.data).where(WebSession.expires > now, logged)):
         source_id = json.loads(data).get(SESSION_SOURCE_KEY)
         if isinstance(source_id, str):
             yield source_id

@@ -132,7 +132,7 @@ def _cursor(workspace: Workspace) -> sqlite3.Connection:
 def sides(workspace: Workspace) -> dict[int, Sides]:
     """Each linked claim's sides: what ``corroboration.sides_by_claim`` makes of every link."""
     connection = _cursor(workspace)
-    source_of = {tip: source for tip, source, _ in connection.execute(_TIP_SOURCES_SQL)}.get
+    source_of = {tip: source for tip, source, _ in connection.execute(_TIP_SOURCES_SQL)}.__getitem__
     return {
         claim: Sides(*(list(map(source_of, (tips or "").split())) for tips in found))
         for claim, *found in connection.execute(_SIDES_SQL)

@@ -107,7 +107,8 @@ def push(server: str, key_path: Path, proxy: str | None, reply_bundle: Path) -> 
     """Upload a reply bundle written by `review outbox --out` on the offline machine."""
     result = _with_courier(server, key_path, proxy, lambda courier: courier.push(reply_bundle))
     click.echo(
-        f"Delivered {result['stored']} replies ({result['already_stored']} were already there)."
+        f"Delivered {result['stored']} replies ({result['already_stored']} were delivered before, "
+        "and may have been read and deleted since)."
     )
 
 

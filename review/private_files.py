@@ -7,6 +7,7 @@ not even the partial temporary file beside it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -28,10 +29,26 @@ def private_output(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
         if overwrite:
             os.replace(tmp, path)
         else:
-            os.link(tmp, path)
+            _name_new(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def _name_new(tmp: str, path: Path) -> None:
+    """Give the finished file its name unless that name is taken. A hard link refuses at once
+    if it is; on a filesystem without hard links (FAT, as on most USB sticks) a check just
+    before the rename has to do."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(f"{path} already exists; it is never overwritten") from None
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.EOPNOTSUPP):
+            raise
+        if path.exists():
+            raise FileExistsError(f"{path} already exists; it is never overwritten") from None
+        os.rename(tmp, path)
 
 
 def write_private_file(path: Path, data: bytes) -> None:

@@ -65,13 +65,13 @@ class ScryptIdentity:
                 raise HeaderError("an scrypt stanza's salt must be 16 bytes")
             if not _DECIMAL.match(stanza.args[1]):
                 raise HeaderError("an scrypt stanza's work factor must be a decimal number")
-            # (Two digits are past any limit; int() of thousands of digits raises ValueError.)
-            work_factor = int(stanza.args[1]) if len(stanza.args[1]) <= 2 else 100
-            if work_factor > self.max_work_factor:
+            # Three digits are past any limit, and int() of thousands raises ValueError.
+            if len(stanza.args[1]) > 2 or int(stanza.args[1]) > self.max_work_factor:
                 raise HeaderError(
-                    f"the scrypt work factor {work_factor} is above the limit "
+                    f"the scrypt work factor {stanza.args[1][:10]} is above the limit "
                     f"{self.max_work_factor}; it would take too long to compute"
                 )
+            work_factor = int(stanza.args[1])
             if len(stanza.body) != FILE_KEY_SIZE + 16:
                 raise HeaderError("an scrypt stanza's body must wrap a 16-byte file key")
             file_key = open_sealed(_wrap_key(self._passphrase, salt, work_factor), stanza.body)

@@ -5,6 +5,7 @@ opens the database refuses one that is missing, unmigrated or unreachable in one
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import stat
 import subprocess
@@ -232,3 +233,35 @@ def _edit_config(path: Path, **changes: object) -> None:
     config = json.loads((path / "config.json").read_text())
     config.update(changes)
     (path / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("circuit_concurrency", 0), ("idle_timeout_seconds", 0), ("min_upload_kib_per_second", -1)],
+)
+def test_a_limit_below_one_is_refused_in_one_line(
+    instance: Instance, setting: str, value: int
+) -> None:
+    """0 would refuse every request of a circuit, or turn the kernel's idle limit off."""
+    _edit_config(instance.path, **{setting: value})
+    result = intake("check", "--instance", str(instance.path))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: {setting} must be at least 1, not {value} "
+        f"(in {instance.path / 'config.json'} or CAIRN_{setting.upper()})\n"
+    )
+
+
+def test_an_environment_setting_that_is_not_a_number_is_refused_in_one_line(
+    instance: Instance,
+) -> None:
+    result = subprocess.run(
+        [str(VENV_BIN / "intake"), "check", "--instance", str(instance.path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CAIRN_IDLE_TIMEOUT_SECONDS": "soon"},
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: a CAIRN_ setting in the environment is not valid")
+    assert "Traceback" not in result.stderr

@@ -69,20 +69,35 @@ def test_i8_connections_that_go_quiet_are_closed_and_free_their_threads(
     assert "Traceback" not in log and "codename" not in log
 
 
+LOGIN_HEAD = STALLED_LOGIN[: STALLED_LOGIN.index(b"\r\n\r\n") + 4]
+
+
 @pytest.mark.slow
-def test_i8_a_request_head_sent_a_byte_at_a_time_is_cut_off(
-    make_instance: Callable[..., Instance], start_server: Callable[..., LiveServer]
+@pytest.mark.parametrize(
+    ("sent_at_once", "trickled"),
+    [
+        (b"", b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200),
+        (LOGIN_HEAD, b"codename=" + b"a" * 3991),
+    ],
+    ids=["head", "body"],
+)
+def test_i8_a_request_sent_a_byte_at_a_time_is_cut_off(
+    make_instance: Callable[..., Instance],
+    start_server: Callable[..., LiveServer],
+    sent_at_once: bytes,
+    trickled: bytes,
 ) -> None:
-    """A byte every half second never trips the idle limit, so the head as a whole has the same
-    limit: otherwise such a client holds its thread for ever, before any per-circuit limit of
-    the app can see it."""
-    server = start_server(make_instance(idle_timeout_seconds=3), "--threads", "1")
+    """A byte every half second never trips the idle limit. So a request's head must be in
+    within that limit too, and its body at a least rate after it (here 1 KiB/s: 4,000 bytes in
+    about 7 s): otherwise such a client holds its thread for ever."""
+    instance = make_instance(idle_timeout_seconds=3, min_upload_kib_per_second=1)
+    server = start_server(instance, "--threads", "1")
     cut_off = threading.Event()
 
     def trickle(sock: socket.socket) -> None:
-        head = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
         try:
-            for byte in head:
+            sock.sendall(sent_at_once)
+            for byte in trickled:
                 sock.sendall(bytes([byte]))
                 time.sleep(0.5)
         except OSError:
