@@ -162,9 +162,11 @@ def test_a_second_server_shares_the_courier_port_but_never_a_source_port(
     env = {"CAIRN_COURIER_PORT": str(courier_port)}
     first, second = start_server(instance, env=env), start_server(instance, env=env)
     for server in (first, second):
-        log = server.log_path.read_text()
-        assert f"listening on http://127.0.0.1:{server.port}" in log
-        assert f"listening on http://127.0.0.1:{courier_port}" in log
+        announced = [f"listening on http://127.0.0.1:{p}" for p in (server.port, courier_port)]
+        deadline = time.monotonic() + 30  # the port answers before gunicorn says so
+        while not all(line in server.log_path.read_text() for line in announced):
+            assert time.monotonic() < deadline, server.log_path.read_text()
+            time.sleep(0.1)
     command = [str(VENV_BIN / "intake"), "serve", "--instance", str(instance.path)]
     taken = subprocess.run(
         [*command, "--port", str(first.port)],

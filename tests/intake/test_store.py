@@ -347,6 +347,7 @@ def test_sqlite_is_hardened(instance: Instance) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA secure_delete")).scalar() == 1
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL: I8
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 

@@ -8,7 +8,6 @@ look at (they are not committed; look at them after a change to the pages).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -88,7 +87,6 @@ def test_i4_the_whole_journey_and_every_error_page_without_javascript(
         if any(excess.values()):
             too_wide[name] = excess
 
-    started = time.monotonic()
     walk_every_page(page, servers, visit, label=f"browser-{language}")
     page.context.close()
 
@@ -100,7 +98,6 @@ def test_i4_the_whole_journey_and_every_error_page_without_javascript(
         assert not set(seen.values()) & set(ENGLISH_HEADINGS.values()), seen
     assert requests and all(url.startswith(servers.origins) for url in requests), requests
     assert all(csp == CONTENT_SECURITY_POLICY for _, csp in responses), responses
-    assert time.monotonic() - started < 60
 
     exported = {(h.kind, h.name, data) for h, data in export_and_open(servers.instance)}
     assert set(sent_items(f"browser-{language}")) <= exported
