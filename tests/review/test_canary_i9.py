@@ -2,31 +2,148 @@
 
 Unique canary strings go in as a tip's message, a file's name and content, a note, a claim (and
 its new wording), a quote, a relation note and a reply; every byte of every file under the
-workspace (database and any -wal or -shm beside it, age files, acks) is then searched for each.
+workspace (database and any -wal or -shm beside it, age files, acks) is then searched for each,
+as UTF-8 and in the forms a careless "seal" might leave it readable in: base64 (standard and
+urlsafe, at each alignment), hex, UTF-16 and zlib. Then every sealed column of the database, as
+the models declare them, is read back and must be an age file that the workspace's own key opens
+and another workspace's key does not.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import gzip
 import secrets
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy import LargeBinary
+
+from keys import age
 from keys.signing import SigningKey
+from keys.workspace_key import WorkspaceKey
+from review.models import Base
+from review.workspace import DATABASE_FILE, KEY_FILE, Workspace
 
 from .conftest import Review, Reviewer, TipSpec, make_bundle
+
+AGE_MAGIC = b"age-encryption.org/v1\n"
+# Binary columns that are not sealed, and why; every other binary column the models declare must
+# hold only sealed values, so a new one is checked without anyone remembering to add it here.
+UNSEALED_COLUMNS = {("tips", "content_tag"): "a keyed HMAC fingerprint, 32 bytes"}
+# Settings rows whose value is plain by design: no words of the source or the reviewer.
+PLAIN_SETTINGS = {"schema", "server_key"}
 
 
 def canary(what: str) -> str:
     return f"CANARY-{what}-{secrets.token_hex(8)}"
 
 
+def _base64_cores(data: bytes, encode: Callable[[bytes], bytes]) -> Iterator[bytes]:
+    """What ``data`` looks like inside any base64 text, at each of the 3 byte alignments: the
+    characters that depend on ``data``'s bytes alone, whatever comes before or after it."""
+    for shift in range(3):
+        encoded = encode(b"\0" * shift + data)
+        yield encoded[-(-8 * shift // 6) : 8 * (shift + len(data)) // 6]
+
+
+def forms(canary: str) -> list[bytes]:
+    """Byte strings any of which, found in a file, shows ``canary`` is readable there."""
+    plain = canary.encode()
+    found = [plain, plain.hex().encode(), plain.hex().upper().encode()]
+    found += [canary.encode("utf-16-le"), canary.encode("utf-16-be")]
+    found += _base64_cores(plain, base64.b64encode)
+    found += _base64_cores(plain, base64.urlsafe_b64encode)
+    found += [zlib.compress(plain, level) for level in range(10)]
+    return found
+
+
+def inflated(data: bytes) -> Iterator[bytes]:
+    """The output of every zlib or gzip stream that starts anywhere in ``data``."""
+    starts = (i for i in range(len(data) - 1) if data[i] in (0x78, 0x1F))
+    for start in starts:
+        header = data[start : start + 2]
+        is_zlib = header[0] == 0x78 and int.from_bytes(header, "big") % 31 == 0
+        if not (is_zlib or header == b"\x1f\x8b"):
+            continue
+        inflater = zlib.decompressobj(15 if is_zlib else 31)
+        try:
+            out = inflater.decompress(data[start:], 1 << 24)
+        except zlib.error:
+            continue
+        if out:
+            yield out
+
+
+def readable(data: bytes, canary: str) -> bool:
+    return any(form in data for form in forms(canary)) or any(
+        form in out for out in inflated(data) for form in forms(canary)
+    )
+
+
 def traces(root: Path, canaries: list[str]) -> list[tuple[str, Path]]:
-    """Every (canary, file) pair where the canary's UTF-8 bytes occur in the file."""
+    """Every (canary, file) pair where the canary is readable in the file (see ``forms``)."""
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         data = path.read_bytes()
-        found += [(c, path) for c in canaries if c.encode() in data]
+        found += [(c, path) for c in canaries if readable(data, c)]
     return found
+
+
+def sealed_columns() -> list[tuple[str, str]]:
+    """Every (table, column) the models declare binary, except those known not to be sealed."""
+    return [
+        (table.name, column.name)
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, LargeBinary)
+        and (table.name, column.name) not in UNSEALED_COLUMNS
+    ]
+
+
+def sealed_values(database: Path) -> dict[tuple[str, str], list[bytes]]:
+    """Every non-null value of every sealed column, read straight from the database file."""
+    found: dict[tuple[str, str], list[bytes]] = {}
+    with sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True) as db:
+        for table, column in sealed_columns():
+            query = f'SELECT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'  # noqa: S608
+            if table == "settings":
+                plain = ", ".join(f"'{name}'" for name in sorted(PLAIN_SETTINGS))
+                query += f" AND name NOT IN ({plain})"
+            found[table, column] = [row[0] for row in db.execute(query)]
+    return found
+
+
+def opens(key: WorkspaceKey, sealed: bytes) -> bool:
+    try:
+        key.open(sealed)
+    except age.DecryptError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda c: b"seal:" + base64.b64encode(c.encode()),
+        lambda c: b"xy" + base64.b64encode(b"note: " + c.encode()),
+        lambda c: base64.urlsafe_b64encode(b"?" + c.encode() + b"\xff"),
+        lambda c: binascii.hexlify(c.encode()),
+        lambda c: c.encode("utf-16-le"),
+        lambda c: b"\xfe\xff" + c.encode("utf-16-be"),
+        lambda c: b"\x00junk" + zlib.compress(b"a note: " + c.encode() + b" ends") + b"more",
+        lambda c: b"gz" + gzip.compress(b"quote " + c.encode()),
+    ],
+)
+def test_the_search_finds_encoded_plaintext(tmp_path: Path, encode: Callable[[str], bytes]) -> None:
+    marked = canary("control")
+    (tmp_path / "workspace.db").write_bytes(b"\x00" * 37 + encode(marked) + b"\x00" * 5)
+    assert traces(tmp_path, [marked, canary("absent")]) == [(marked, tmp_path / "workspace.db")]
 
 
 def test_the_search_finds_plaintext(tmp_path: Path) -> None:
@@ -92,6 +209,7 @@ def test_no_trace_of_tips_or_reviewer_text_anywhere_in_the_workspace(
     searched = {p.name for p in review.workspace.rglob("*") if p.is_file()}
     assert {"workspace.db", "workspace-key.age", "m1.age", "f1.age"} <= searched
     assert traces(review.workspace, list(words.values())) == []
+    assert_every_sealed_column_is_sealed(review.workspace, offline_reviewer, tmp_path)
 
     shown: Any = review.json("show", "m1")  # ...and yet nothing was lost
     assert words["message"] in shown["text"] and shown["notes"] == [words["note"]]
@@ -104,3 +222,33 @@ def test_no_trace_of_tips_or_reviewer_text_anywhere_in_the_workspace(
     assert outbox[0]["text"] == words["reply"]
     tips_listed: Any = review.json("tips")
     assert {t["name"] for t in tips_listed} == {"", f"{words['file-name']}.pdf"}
+
+
+def assert_every_sealed_column_is_sealed(root: Path, reviewer: Reviewer, tmp_path: Path) -> None:
+    """Each value of each sealed column is an age file that this workspace's key opens and a
+    fresh workspace's key does not. The key is unwrapped from its file and used directly, not
+    through ``Workspace.unseal``, so a "seal" that merely encodes cannot vouch for itself."""
+    with (root / KEY_FILE).open("rb") as src:
+        key = WorkspaceKey.unwrap(src, reviewer.identity)
+    with Workspace.open(tmp_path / "another-workspace", age.X25519Identity.generate()) as other:
+        other_key = other.key
+    values = sealed_values(root / DATABASE_FILE)
+    expected = {
+        ("settings", "value"),
+        ("imports", "summaries"),
+        ("notes", "text"),
+        ("claims", "text"),
+        ("links", "quote"),
+        ("relations", "note"),
+    }
+    assert expected <= set(values), "a sealed column the models declare is no longer checked"
+    # Every sealed column was written by the commands above, so every one is really checked.
+    assert [column for column, found in values.items() if not found] == []
+    for column, found in values.items():
+        for sealed in found:
+            assert isinstance(sealed, bytes), column
+            assert sealed.startswith(AGE_MAGIC), f"{column} holds something not an age file"
+            assert opens(key, sealed), f"{column}: the workspace key does not open it"
+            assert not opens(other_key, sealed), f"{column}: another workspace's key opens it"
+            plaintext = key.open(sealed).encode()
+            assert len(plaintext) < 8 or plaintext not in sealed, column

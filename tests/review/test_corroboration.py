@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from review.corroboration import (
     BASES,
     STANCES,
+    Basis,
     ClaimStatus,
     Evidence,
     Group,
     Relation,
+    RelationKind,
     Sides,
     Stance,
+    Status,
     claim_statuses,
     independence_groups,
     sides_by_claim,
@@ -147,6 +151,76 @@ def test_sides_are_the_sources_by_stance_and_whether_their_basis_counts() -> Non
         Evidence(1, "e1", "E", "context", "firsthand"),
     ]
     assert sides_by_claim(evidence) == {1: Sides({"A", "B"}, {"A"}, {"D"}, {"C"})}
+
+
+@pytest.mark.parametrize(
+    ("stance", "basis", "field", "other_stance", "other_field", "status"),
+    [
+        ("contradicts", "firsthand", "contradicting", "supports", "supporting", "disputed"),
+        ("contradicts", "document", "contradicting", "supports", "supporting", "disputed"),
+        (
+            "contradicts",
+            "secondhand",
+            "weak_contradiction",
+            "supports",
+            "supporting",
+            "single-source",
+        ),
+        ("supports", "firsthand", "supporting", "contradicts", "contradicting", "disputed"),
+        ("supports", "document", "supporting", "contradicts", "contradicting", "disputed"),
+        ("supports", "secondhand", "weak_support", "contradicts", "contradicting", "contradicted"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["same-person", "shared-origin"])
+@pytest.mark.parametrize("relation", [("A", "B"), ("B", "A")])
+def test_two_related_sources_on_one_side_are_one_group_listed_once(
+    stance: Stance,
+    basis: Basis,
+    field: str,
+    other_stance: Stance,
+    other_field: str,
+    status: Status,
+    kind: RelationKind,
+    relation: tuple[str, str],
+) -> None:
+    """A and B are one group; both take ``stance`` on ``basis``, and independent C takes the
+    other side firsthand. Their group is listed once, on its side, and counted once."""
+    groups = independence_groups(["A", "B", "C"], [Relation(*relation, kind)])
+    links = [
+        Evidence(1, "a1", "A", stance, basis),
+        Evidence(1, "b1", "B", stance, basis),
+        Evidence(1, "c1", "C", other_stance, "firsthand"),
+    ]
+    found = claim_status(1, links, groups)
+    expected = {field: (frozenset({"A", "B"}),), other_field: (frozenset({"C"}),)}
+    assert found == ClaimStatus(
+        claim=1,
+        status=status,
+        supporting=expected.get("supporting", ()),
+        contradicting=expected.get("contradicting", ()),
+        weak_support=expected.get("weak_support", ()),
+        weak_contradiction=expected.get("weak_contradiction", ()),
+    )
+
+
+def test_one_group_counts_once_however_many_of_its_sources_take_a_side() -> None:
+    """Three sources of one group supporting firsthand are one voice: single-source, even at a
+    threshold of two or three. Contradicting, they are one contradicting group, not three."""
+    groups = independence_groups(
+        ["A", "B", "C", "D"],
+        [Relation("A", "B", "same-person"), Relation("B", "C", "shared-origin")],
+    )
+    trio = frozenset({"A", "B", "C"})
+    support = [Evidence(1, f"{s}1", s, "supports", "firsthand") for s in "ABC"]
+    for threshold in (2, 3):
+        alone = claim_status(1, support, groups, threshold)
+        assert (alone.status, alone.supporting) == ("single-source", (trio,))
+    against = [Evidence(1, f"{s}1", s, "contradicts", "document") for s in "CAB"]
+    disputed = claim_status(1, [*against, Evidence(1, "d1", "D", "supports", "firsthand")], groups)
+    assert disputed.status == "disputed"
+    assert (disputed.supporting, disputed.contradicting) == ((frozenset({"D"}),), (trio,))
+    contradicted = claim_status(1, against, groups)
+    assert (contradicted.status, contradicted.contradicting) == ("contradicted", (trio,))
 
 
 def test_a_group_is_listed_whole_in_the_order_of_its_smallest_member() -> None:
