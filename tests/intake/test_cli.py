@@ -4,6 +4,7 @@ opens the database refuses one that is missing, unmigrated or unreachable in one
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -15,12 +16,16 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from werkzeug.test import TestResponse
 
+from intake import create_app
 from intake.db import MIGRATIONS
 from intake.instance import Instance, init_instance, load_instance
 from keys import age
+from keys.bundle import open_bundle
 from keys.signing import SigningKey, parse_verify_key
-from tests.intake.conftest import VENV_BIN
+from tests.intake.conftest import CSRF, VENV_BIN
+from tests.intake.invariants import age_header, identities_in
 
 
 def intake(*args: str) -> subprocess.CompletedProcess[str]:
@@ -55,12 +60,62 @@ def test_init_refuses_a_bad_recipient(tmp_path: Path) -> None:
     assert not (tmp_path / "i" / "config.json").exists()
 
 
-def test_i2_the_server_holds_no_key_that_decrypts_tips(instance: Instance) -> None:
+def test_i2_the_server_holds_no_key_that_decrypts_tips(
+    instance: Instance, reviewer: tuple[age.X25519Identity, ...], tmp_path: Path
+) -> None:
     """Only public keys are in the instance; its secrets are the pepper, the Flask key and the
-    bundle-signing key, none of which opens an age file."""
+    bundle-signing key, none of which opens an age file. A real tip is stored and exported: each
+    item is sealed to exactly the configured recipients (no extra, server-held one), and nothing
+    in the instance directory, taken as an X25519 secret (raw 32 bytes, bech32, hex, base64),
+    opens it."""
     for path in instance.path.iterdir():
         if path.is_file():
             assert b"AGE-SECRET-KEY-1" not in path.read_bytes()
+
+    client = create_app(instance).test_client()
+
+    def csrf(response: TestResponse) -> str:
+        match = CSRF.search(response.get_data(as_text=True))
+        assert match, response.get_data(as_text=True)
+        return match.group(1)
+
+    shown = client.post("/start", data={"csrf_token": csrf(client.get("/"))})
+    assert client.post("/written", data={"csrf_token": csrf(shown)}).status_code == 303
+    sent = client.post(
+        "/submit",
+        data={
+            "csrf_token": csrf(client.get("/submit")),
+            "website": "",
+            "message": "a tip for the reviewers only",
+            "files": (io.BytesIO(b"attached bytes"), "memo.txt", "text/plain"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 200, sent.get_data(as_text=True)
+
+    bundle_path = tmp_path / "bundle.tar"
+    exported = intake("export", "--instance", str(instance.path), "--out", str(bundle_path))
+    assert exported.returncode == 0, exported.stderr
+    with open_bundle(bundle_path, instance.signing_key.verify_key) as bundle:
+        ciphertexts = []
+        for item in bundle.items:
+            out = io.BytesIO()
+            bundle.copy_item(item, out)
+            ciphertexts.append(out.getvalue())
+    assert len(ciphertexts) == 2  # the message and the file
+
+    configured = json.loads((instance.path / "config.json").read_text())["recipients"]
+    assert configured == [str(reviewer[0].recipient)]
+    candidates = identities_in(instance.path)
+    assert candidates.get("secret_key")  # the hunt does see a raw 32-byte secret
+    for ciphertext in ciphertexts:
+        stanzas = age_header(ciphertext).stanzas
+        assert [s.type for s in stanzas] == ["X25519"] * len(configured), stanzas
+        assert reviewer[0].unwrap(stanzas) is not None
+        for name, identities in candidates.items():
+            for identity in identities:
+                assert identity.unwrap(stanzas) is None, f"{name} holds a key that opens a tip"
+    assert [str(r) for r in instance.recipients] == configured
 
 
 @pytest.mark.parametrize(

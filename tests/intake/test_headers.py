@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import http.client
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -41,6 +42,20 @@ REQUIRED_HEADERS = {
 }
 BANNER_HEADERS = ("server", "x-powered-by", "via")
 BOUNDARY = "cairnboundary"
+# Every line the server's log may hold (I5: no access log, no request in it): the listening
+# announcement, and gunicorn's own lines at warning level and above, which name no request.
+_GUNICORN_PREFIX = r"\[[0-9: +-]+\] \[\d+\] \[(?:WARNING|ERROR|CRITICAL)\] "
+_GUNICORN_MESSAGES = (
+    r"refused a malformed request",
+    r"failed to handle a request \(\w+\)",
+    r"Worker with pid \d+ was terminated due to signal \d+",
+    r"Worker \(pid:\d+\) was sent (?:SIGTERM|SIGKILL|SIGQUIT)!?",
+    r"Shutting down: Master",
+)
+ALLOWED_LOG_LINE = re.compile(
+    r"Cairn intake is listening on (?:http|unix|fd)://[^\s]+"
+    rf"|{_GUNICORN_PREFIX}(?:{'|'.join(_GUNICORN_MESSAGES)})"
+)
 COUNTED_TABLES = ("sources", "submissions", "items", "chunks")
 
 
@@ -502,8 +517,32 @@ def test_i4_i5_headers_and_no_server_banner_through_gunicorn(
         assert got == status, (method, path, text)
         assert header_problems(headers) == [], (method, path)
         assert "<script" not in text.lower()
+
+    # I5: no access log. Requests that an access log would record (a distinctive user agent,
+    # referer, path and query, a GET and a POST) leave nothing of themselves in the server log.
+    marker = secrets.token_hex(8)
+    probe_headers = {
+        "User-Agent": f"CairnProbeAgent/{marker}",
+        "Referer": f"http://probe-referer-{marker}.example/",
+    }
+    probes = [
+        ("GET", f"/probe-path-{marker}", None, 404),
+        ("POST", f"/start?probe-query={marker}", "", 400),
+        ("POST", f"/login?probe-query={marker}", "codename=x", 400),
+    ]
+    for method, path, body, status in probes:
+        got, _, text = _live_response_with(server, path, probe_headers, method, body)
+        assert got == status, (method, path, text)
+    server.stop()
     log = server.log_path.read_text(errors="replace")
     assert "Traceback" not in log
+    for trace in (marker, "CairnProbeAgent", "probe-", "HTTP/1.", "GET /", "POST /"):
+        assert trace not in log, trace
+    lines = log.splitlines()
+    assert lines and all(ALLOWED_LOG_LINE.fullmatch(line) for line in lines if line), lines
+    assert "127.0.0.1" not in "\n".join(
+        line for line in lines if not line.startswith("Cairn intake is listening on ")
+    )
 
 
 @pytest.mark.slow
@@ -529,14 +568,21 @@ def test_i4_no_source_can_set_forwarding_headers_through_gunicorn(
 
 
 def _live_response_with(
-    server: LiveServer, path: str, headers: dict[str, str]
+    server: LiveServer,
+    path: str,
+    headers: dict[str, str],
+    method: str = "GET",
+    body: str | None = None,
 ) -> tuple[int, list[tuple[str, str]], str]:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
-        connection.putrequest("GET", path)
+        connection.putrequest(method, path, skip_accept_encoding=True)
         for name, value in headers.items():  # putheader: http.client would refuse none of them
             connection.putheader(name, value)
-        connection.endheaders()
+        if body is not None:
+            connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+            connection.putheader("Content-Length", str(len(body.encode())))
+        connection.endheaders(body.encode() if body is not None else None)
         response = connection.getresponse()
         return response.status, response.getheaders(), response.read().decode()
     finally:
@@ -566,16 +612,46 @@ def test_i3_the_codename_is_nowhere_on_disk_in_the_log_or_in_a_cookie(
     assert back.status_code == 200 and "Welcome back" in back.text
     assert again.post("/logout").status_code == 200
 
+    # What a source types when it goes wrong: a codename one word off (as a mistyped word
+    # would be), one sent without a CSRF token, and one sent when the server is too busy.
     words = codename.split()
-    forms = {
-        codename,
-        codename.upper(),
-        "+".join(words),  # as a form field, url-encoded
-        "%20".join(words),
-        "".join(words),
-        "-".join(words),
-        " ".join(words[:3]),
-    }
+    one_word_off = " ".join([*words[:-1], words[0]])
+    other_word_off = " ".join([words[-1], *words[1:]])
+    busy_word_off = " ".join([*words[:2], words[1], *words[3:]])
+    assert len({codename, one_word_off, other_word_off, busy_word_off}) == 4
+    wrong = SourceSession(server.base_url)
+    wrong.http.hooks["response"].append(remember)
+    refused = wrong.login(one_word_off)
+    assert refused.status_code == 403 and "not recognised" in refused.text
+    no_csrf = wrong.http.post(
+        server.base_url + "/login", data={"codename": other_word_off}, timeout=60
+    )
+    assert no_csrf.status_code == 400
+    # A second server on the same instance whose POST budget is one: its second login is a 429.
+    busy_server = start_server(instance, env={"CAIRN_GLOBAL_POST_LIMIT": "1/minute"})
+    busy = SourceSession(busy_server.base_url)
+    busy.http.hooks["response"].append(remember)
+    assert busy.login(one_word_off).status_code == 403
+    flooded = busy.post("/login", {"codename": busy_word_off})
+    assert flooded.status_code == 429, flooded.text
+    busy_server.stop()
+
+    def forms_of(typed: str) -> set[str]:
+        parts = typed.split()
+        return {
+            typed,
+            typed.upper(),
+            "+".join(parts),  # as a form field, url-encoded
+            "%20".join(parts),
+            "".join(parts),
+            "-".join(parts),
+            repr(parts),
+        }
+
+    forms = set().union(
+        *(forms_of(t) for t in (codename, one_word_off, other_word_off, busy_word_off))
+    )
+    forms.add(" ".join(words[:3]))
     needles = [f.encode() for f in forms] + [codename.encode("utf-16-le")]
 
     def found_in(data: bytes) -> list[bytes]:
@@ -585,9 +661,11 @@ def test_i3_the_codename_is_nowhere_on_disk_in_the_log_or_in_a_cookie(
     for path in _database_files(instance):
         assert found_in(path.read_bytes()) == [], path
     server.stop()
-    for path in sorted(instance.path.iterdir()):
-        assert found_in(path.read_bytes()) == [], path
-    assert found_in(server.log_path.read_bytes()) == []
+    for path in sorted(instance.path.rglob("*")):
+        if path.is_file():
+            assert found_in(path.read_bytes()) == [], path
+    for log in (server.log_path, busy_server.log_path):
+        assert found_in(log.read_bytes()) == [], log.read_text(errors="replace")
 
     cookie_text = "\n".join(set_cookies).lower()
     assert set_cookies, "no cookie was ever set"
