@@ -162,18 +162,8 @@ class Store:
         now = _now()
         cutoff = today() - dt.timedelta(days=unsubmitted_source_days)
         with self.sessions.begin() as session:
-            # Read first, so that SQLite's write lock is held only by the deletes below.
-            # A source that is uploading (a submission of it exists), or that is logged in, is
-            # kept: deleting it would fail the upload, or every submission of the session, under
-            # the source's feet (I8). It goes in a sweep after the session has expired.
-            uploading = select(Submission.id).where(Submission.source_id == Source.id).exists()
-            idle = session.scalars(
-                select(Source.id).where(
-                    Source.has_submitted.is_(False), Source.created_day < cutoff, ~uploading
-                )
-            ).all()
-            logged_in = set(_logged_in_sources(session, now)) if idle else set()
-            purged = [source_id for source_id in idle if source_id not in logged_in]
+            # Read before the first delete, so that SQLite's write lock is not held meanwhile.
+            logged_in = set(_logged_in_sources(session, now))
             # One statement, so that an upload renewing its lease meanwhile is kept.
             session.execute(
                 delete(Submission).where(
@@ -181,6 +171,16 @@ class Store:
                 )
             )
             session.execute(delete(WebSession).where(WebSession.expires <= now))
+            # A source whose first upload is still alive (its lease runs), or that is logged in,
+            # is kept: deleting it would fail the upload, or every submission of the session,
+            # under the source's feet (I8). It goes in a sweep after the session has expired.
+            uploading = select(Submission.id).where(Submission.source_id == Source.id).exists()
+            idle = session.scalars(
+                select(Source.id).where(
+                    Source.has_submitted.is_(False), Source.created_day < cutoff, ~uploading
+                )
+            ).all()
+            purged = [source_id for source_id in idle if source_id not in logged_in]
             for start in range(0, len(purged), _PURGE_BATCH):
                 batch = purged[start : start + _PURGE_BATCH]
                 session.execute(delete(Source).where(Source.id.in_(batch)))
