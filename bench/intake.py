@@ -42,6 +42,7 @@ server and dropped afterwards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import http.client
 import multiprocessing
@@ -346,6 +347,11 @@ def vm_hwm(pid: int) -> int:
     raise BenchError(f"no VmHWM for process {pid}")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far."""
+    return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids)
+
+
 class RssSampler:
     """The summed RSS of some processes, every ``SAMPLE_INTERVAL`` seconds, in a thread."""
 
@@ -457,21 +463,30 @@ class Rate:
     requests: int
     seconds: float
     peak_rss: int
+    worker_cpu: float  # seconds of CPU the server's worker used while the clients were timed
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
 
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.worker_cpu * 1000 / self.requests
+
+    @property
+    def worker_cores(self) -> float:
+        return self.worker_cpu / self.seconds
+
 
 def best_rate(rates: list[Rate]) -> Rate:
     """The fastest round, with the highest peak RSS of all rounds."""
     best = max(rates, key=lambda r: r.per_second)
-    return Rate(best.requests, best.seconds, max(r.peak_rss for r in rates))
+    return Rate(best.requests, best.seconds, max(r.peak_rss for r in rates), best.worker_cpu)
 
 
 def measure_rate(server: Server, endpoint: Endpoint, args: argparse.Namespace) -> Rate:
     ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(args.clients)
+    barrier = ctx.Barrier(args.clients + 1)  # this process too, to read the CPU clock at the start
     results = ctx.Queue()
     shares = [
         args.count // args.clients + (i < args.count % args.clients) for i in range(args.clients)
@@ -485,18 +500,24 @@ def measure_rate(server: Server, endpoint: Endpoint, args: argparse.Namespace) -
     ]
     for process in processes:  # forked before the sampler's thread starts
         process.start()
-    with RssSampler(server.worker_pids()) as sampler:
+    workers = server.worker_pids()
+    with RssSampler(workers) as sampler:
+        # A client that fails before the start breaks the barrier; its error comes with the results.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=300)
+        cpu_at_start = cpu_seconds(workers)
         try:
             collected = [results.get(timeout=args.seconds + 300) for _ in processes]
         except queue.Empty:
             raise BenchError(f"{endpoint.name}: a client died without an answer") from None
+        worker_cpu = cpu_seconds(workers) - cpu_at_start
         for process in processes:
             process.join()
     errors = [r.error for r in collected if r.error]
     if errors:
         raise BenchError(f"{endpoint.name}: {errors[0]}")
     seconds = max(r.finished for r in collected) - min(r.started for r in collected)
-    return Rate(sum(r.done for r in collected), seconds, sampler.peak)
+    return Rate(sum(r.done for r in collected), seconds, sampler.peak, worker_cpu)
 
 
 # (b) One large upload
@@ -688,13 +709,15 @@ def part_b(args: argparse.Namespace, workdir: Path) -> tuple[Upload, Upload]:
 
 def report_a(submit: Rate, static: Rate) -> bool:
     print(
-        f"\n(a) | {'endpoint':<31} | {'requests':>8} | {'req/s':>7} | {'worker peak RSS MiB':>19} |"
+        f"\n(a) | {'endpoint':<31} | {'requests':>8} | {'req/s':>7} | {'worker peak RSS MiB':>19} "
+        f"| {'worker CPU ms/req':>17} | {'worker cores':>12} |"
     )
-    print(f"    |{'-' * 33}|{'-' * 9}:|{'-' * 8}:|{'-' * 20}:|")
+    print(f"    |{'-' * 33}|{'-' * 9}:|{'-' * 8}:|{'-' * 20}:|{'-' * 18}:|{'-' * 13}:|")
     for name, rate in ((SUBMIT.name, submit), (STATIC.name, static)):
         print(
             f"    | {name:<31} | {rate.requests:>8} | {rate.per_second:>7.0f} | "
-            f"{rate.peak_rss / MIB:>19.1f} |"
+            f"{rate.peak_rss / MIB:>19.1f} | {rate.cpu_ms_per_request:>17.2f} | "
+            f"{rate.worker_cores:>12.2f} |"
         )
     ratio = submit.per_second / static.per_second
     verdict = "PASS" if ratio >= MIN_SUBMIT_RATIO else "MISS"
