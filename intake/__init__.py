@@ -88,8 +88,9 @@ def state() -> IntakeState:
     return current_app.extensions["cairn"]  # type: ignore[no-any-return]
 
 
-def create_app(instance: Instance) -> Flask:
-    """Build the app for an instance (see ``intake.instance.load_instance``)."""
+def create_app(instance: Instance, threads: int | None = None) -> Flask:
+    """Build the app for an instance (see ``intake.instance.load_instance``); ``threads``, how
+    many threads serve it in each process, bounds the uploads in progress at once."""
     from .courier import courier_api
     from .source import source_pages, submit
 
@@ -114,7 +115,7 @@ def create_app(instance: Instance) -> Flask:
     app.session_interface = DatabaseSessionInterface(
         store, int(config.session_hours * 3600), secure=config.cookie_secure
     )
-    init_limiter(app, config, source_pages, courier_api)  # first: it runs before CSRF checks
+    init_limiter(app, config, source_pages, courier_api, threads)  # first: before CSRF checks
     csrf = CSRFProtect(app)
     csrf.exempt(submit)  # it checks its token itself, as the body streams in
     csrf.exempt(courier_api)  # every courier request is signed instead

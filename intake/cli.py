@@ -114,8 +114,20 @@ def migrate_command(instance_path: Path) -> None:
 @instance_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int)
-@click.option("--threads", default=16, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes; with more than one, use Redis (limiter_storage_uri) for shared budgets.",
+)
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Threads per process; uploads in progress may hold at most three quarters of them.",
+)
 @click.option(
     "--proxy-protocol",
     is_flag=True,

@@ -6,6 +6,9 @@ through the PROXY protocol) one across all its POSTs and another across all its 
 per session across its POSTs. The budgets are spent before the CSRF check, so refused forgeries
 still spend them. Counters live in memory for one process, or in Redis when several processes
 share the load.
+
+Threads are bounded too, per process: a circuit may hold only a few at once, and uploads
+together never all of them, so stalled uploads from many circuits still leave the pages served.
 """
 
 from __future__ import annotations
@@ -70,9 +73,20 @@ def _courier_key() -> str:
     return "courier:" + hashlib.sha256(request.headers.get(KEY_HEADER, "").encode()).hexdigest()
 
 
+def upload_slots(threads: int) -> int:
+    """How many uploads may be in progress at once in a process with ``threads`` threads: a
+    quarter of them (at least one) stays for everything else."""
+    return max(1, threads - max(1, threads // 4))
+
+
 def init_limiter(
-    app: Flask, config: Config, source_pages: Blueprint, courier_api: Blueprint
+    app: Flask,
+    config: Config,
+    source_pages: Blueprint,
+    courier_api: Blueprint,
+    threads: int | None = None,
 ) -> Limiter:
+    """``threads``: how many threads serve this process's requests (None: not bounded here)."""
     limiter = Limiter(
         key_func=lambda: "global",
         app=app,
@@ -116,34 +130,51 @@ def init_limiter(
                     raise TooManyRequests()
 
     app.before_request_funcs.setdefault(None, []).insert(0, spend_source_budgets)
-    _limit_circuit_concurrency(app, source_pages, config.circuit_concurrency)
+    uploads = None if threads is None else upload_slots(threads)
+    _limit_concurrency(app, source_pages, config.circuit_concurrency, uploads)
     return limiter
 
 
-def _limit_circuit_concurrency(app: Flask, source_pages: Blueprint, limit: int) -> None:
-    """At most ``limit`` requests per Tor circuit in progress in this process at once: budgets
-    count requests as they start, and a circuit whose uploads stall would otherwise hold every
-    thread while spending none. Counted per process (threads are per process)."""
-    in_progress: Counter[str] = Counter()
+def _limit_concurrency(
+    app: Flask, source_pages: Blueprint, per_circuit: int, uploads: int | None
+) -> None:
+    """Requests in progress in this process, bounded twice (threads are per process):
+
+    - at most ``per_circuit`` per Tor circuit: budgets count requests as they start, and a
+      circuit whose uploads stall would otherwise hold every thread while spending none;
+    - at most ``uploads`` submissions: an upload may take hours at the slowest rate allowed, so
+      stalled uploads from many circuits could otherwise hold every thread, and no one could
+      even load a page. A submission past the bound is refused at once (429, "very busy").
+    """
+    circuits: Counter[str] = Counter()
+    uploading = 0
     lock = threading.Lock()
 
-    def take_a_slot() -> None:
-        circuit = tor_circuit() if request.blueprint == source_pages.name else None
-        if circuit is None:
+    def take_slots() -> None:
+        nonlocal uploading
+        if request.blueprint != source_pages.name:
             return
+        circuit = tor_circuit()
+        upload = request.endpoint == "source.submit" and _post()
         with lock:
-            if in_progress[circuit] >= limit:
+            if circuit is not None and circuits[circuit] >= per_circuit:
                 raise TooManyRequests()
-            in_progress[circuit] += 1
-        g.circuit_slot = circuit
+            if upload and uploads is not None and uploading >= uploads:
+                raise TooManyRequests()
+            if circuit is not None:
+                circuits[circuit] += 1
+            uploading += upload
+        g.concurrency_slots = (circuit, upload)
 
-    def give_it_back(_: BaseException | None) -> None:
-        circuit = g.pop("circuit_slot", None)
-        if circuit is not None:
-            with lock:
-                in_progress[circuit] -= 1
-                if not in_progress[circuit]:
-                    del in_progress[circuit]
+    def give_them_back(_: BaseException | None) -> None:
+        nonlocal uploading
+        circuit, upload = g.pop("concurrency_slots", (None, False))
+        with lock:
+            if circuit is not None:
+                circuits[circuit] -= 1
+                if not circuits[circuit]:
+                    del circuits[circuit]
+            uploading -= upload
 
-    app.before_request_funcs.setdefault(None, []).insert(0, take_a_slot)
-    app.teardown_request(give_it_back)
+    app.before_request_funcs.setdefault(None, []).insert(0, take_slots)
+    app.teardown_request(give_them_back)

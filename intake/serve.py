@@ -170,7 +170,7 @@ class IntakeServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from . import create_app
 
-        return create_app(self.instance)
+        return create_app(self.instance, threads=self.options["threads"])
 
 
 def _announce(server: Any) -> None:

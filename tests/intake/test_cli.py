@@ -320,3 +320,11 @@ def test_an_environment_setting_that_is_not_a_number_is_refused_in_one_line(
     assert result.returncode == 1
     assert result.stderr.startswith("Error: a CAIRN_ setting in the environment is not valid")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--workers", "--threads"])
+def test_serve_refuses_fewer_than_one_process_or_thread(instance: Instance, option: str) -> None:
+    result = intake("serve", "--instance", str(instance.path), option, "0")
+    assert result.returncode == 2
+    assert f"Invalid value for '{option}': 0 is not in the range x>=1" in result.stderr
+    assert "Traceback" not in result.stderr

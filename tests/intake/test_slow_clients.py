@@ -1,6 +1,7 @@
 """Slow and stalled clients, through real gunicorn: a connection that goes quiet is closed and
-its thread freed (I8), one Tor circuit can hold only a few threads at once (I6), and a second
-server can share the courier port but never take over a source port."""
+its thread freed (I8), one Tor circuit can hold only a few threads at once and uploads never all
+of them (I6), and a second server can share the courier port but never take over a source
+port."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 
 from intake.instance import Instance
 from tests.conftest import free_port
-from tests.intake.conftest import VENV_BIN, LiveServer
+from tests.intake.conftest import VENV_BIN, LiveServer, SourceSession, table_counts
 from tests.intake.test_limits import (
     CIRCUIT_1,
     CIRCUIT_2,
@@ -149,6 +150,63 @@ def test_i6_one_circuit_can_hold_only_a_few_threads(
             upload.shutdown(socket.SHUT_WR)  # the source gives up: its request ends
             assert answer_or_close(upload).startswith(b"HTTP/1.1 400 ")
     assert view(CIRCUIT_1) == 200
+
+
+def start_of_an_upload(source: SourceSession, port: int) -> bytes:
+    """A logged-in source's submission of 100,000 bytes, of which only the first part is sent."""
+    boundary = "stalled-upload-boundary"
+    first = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        f"{source.csrf}\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\n'
+        "The start of a long message"
+    ).encode()
+    headers = {
+        "Cookie": f"cairn_session={source.http.cookies['cairn_session']}",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+    }
+    head = http_request("POST", "/submit", port, headers, b"x" * 100_000)
+    return head[: head.index(b"\r\n\r\n") + 4] + first
+
+
+@pytest.mark.slow
+def test_i6_stalled_uploads_from_many_circuits_never_take_every_thread(
+    make_instance: Callable[..., Instance], start_server: Callable[..., LiveServer]
+) -> None:
+    """Uploads may take hours at the slowest rate allowed. With 4 threads, 3 stalled uploads
+    (each from a circuit of its own, as far as the server can tell) are all the uploads there
+    may be: the next is refused at once with the busy page, storing nothing, while pages are
+    still served; and once an upload ends, the next goes through."""
+    instance = make_instance(idle_timeout_seconds=60)
+    server = start_server(instance, "--threads", "4")
+    sources = [server.source() for _ in range(4)]
+    for source in sources:
+        source.start()
+    *uploaders, late = sources
+
+    with ExitStack() as stack:
+        uploads = []
+        for source in uploaders:
+            upload = stack.enter_context(
+                stalled(server.port, start_of_an_upload(source, server.port))
+            )
+            upload.settimeout(1)
+            with pytest.raises(TimeoutError):  # the app is reading its body, answering nothing
+                upload.recv(1)
+            upload.settimeout(30)
+            uploads.append(upload)
+
+        refused = late.submit("A tip that arrives while every upload slot is taken.")
+        assert_plain_page(refused.status_code, refused.headers, refused.text, 429, "Very busy")
+        assert table_counts(instance)["submissions"] == 0
+        page = raw_exchange(server.port, http_request("GET", "/", server.port))
+        assert page.status == 200
+
+        uploads[0].shutdown(socket.SHUT_WR)  # that source gives up: its request ends
+        assert answer_or_close(uploads[0]).startswith(b"HTTP/1.1 400 ")
+        accepted = late.submit("The same tip, a moment later.")
+        assert accepted.status_code == 200, accepted.text
+    assert table_counts(instance)["submissions"] == 1
 
 
 def test_a_second_server_shares_the_courier_port_but_never_a_source_port(

@@ -52,7 +52,9 @@ PIECE = 64 * KIB
 BOUNDARY = "cairn-crash-boundary-7f3a"
 SUCCESS = b"Your tip was received"
 TIMEOUT = 30.0
-SERVER_ARGS = ("--workers", "2")
+# Threads enough for all 50 uploads at once in either process, however the two share them out:
+# past three quarters of a process's threads, uploads are refused as "very busy".
+SERVER_ARGS = ("--workers", "2", "--threads", "68")
 # Budgets far above this test's traffic: the limiter has tests of its own.
 NO_LIMITS = {
     "global_post_limit": "100000/minute",
