@@ -73,9 +73,9 @@ def _courier_key() -> str:
     return "courier:" + hashlib.sha256(request.headers.get(KEY_HEADER, "").encode()).hexdigest()
 
 
-def upload_slots(threads: int) -> int:
+def _upload_slots(threads: int) -> int:
     """How many uploads may be in progress at once in a process with ``threads`` threads: a
-    quarter of them (at least one) stays for everything else."""
+    quarter of the threads (at least one, given two) stays for everything else."""
     return max(1, threads - max(1, threads // 4))
 
 
@@ -130,7 +130,7 @@ def init_limiter(
                     raise TooManyRequests()
 
     app.before_request_funcs.setdefault(None, []).insert(0, spend_source_budgets)
-    uploads = None if threads is None else upload_slots(threads)
+    uploads = None if threads is None else _upload_slots(threads)
     _limit_concurrency(app, source_pages, config.circuit_concurrency, uploads)
     return limiter
 
