@@ -102,8 +102,9 @@ def init_limiter(
     # their own, of the same size as its POSTs': reading pages never costs a source the
     # submission it came to make. The global budgets are per page, as Flask-Limiter would keep
     # them; its own per-request machinery cost a tenth of a submission, so it is left to the
-    # courier API.
-    limiter.exempt(source_pages)
+    # courier API. (A request filter, not an exemption: an exempt page's limits are still
+    # resolved on every request.)
+    limiter.request_filter(lambda: request.blueprint == source_pages.name)
     circuit_limits = parse_many(config.circuit_limit)
     budgets = [
         Budget(circuit_limits, _circuit_key, "circuit", lambda: _post() and _on_circuit()),

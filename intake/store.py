@@ -13,11 +13,12 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import (
-    Connection,
     Engine,
+    Insert,
     Table,
     bindparam,
     delete,
@@ -26,10 +27,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine.interfaces import DBAPICursor, Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 from .blobs import ROW_SIZE, BlobWriter
+from .driver_sql import DriverStatement, integrity_error, transaction
 from .models import Chunk, Item, Source, Submission, WebSession
 
 LEASE_SECONDS = 15 * 60
@@ -40,12 +42,20 @@ _PURGE_BATCH = 500
 _SOURCES, _SUBMISSIONS, _ITEMS, _CHUNKS, _WEB_SESSIONS = (
     cast(Table, model.__table__) for model in (Source, Submission, Item, Chunk, WebSession)
 )
-# The hot paths' statements, built once: SQLAlchemy then finds each compiled in its cache at
-# once, where building one per call cost more than SQLite's work for a small message.
+# The hot paths' statements: SQLAlchemy compiles each once per database, and the driver runs it
+# (intake/driver_sql.py), since SQLAlchemy's execution cost more than the database's own work.
 _LOAD_WEB_SESSION = select(_WEB_SESSIONS.c.data, _WEB_SESSIONS.c.expires).where(
     _WEB_SESSIONS.c.token_hash == bindparam("token_hash")
 )
-_INSERT_SUBMISSION, _INSERT_ITEMS, _INSERT_CHUNKS = map(insert, (_SUBMISSIONS, _ITEMS, _CHUNKS))
+
+
+def _insert(table: Table, *columns: str) -> Insert:
+    return insert(table).values({column: bindparam(column) for column in columns})
+
+
+_INSERT_SUBMISSION = _insert(_SUBMISSIONS, "id", "source_id", "day", "complete", "lease_until")
+_INSERT_ITEM = _insert(_ITEMS, "id", "submission_id", "kind", "size")
+_INSERT_CHUNK = _insert(_CHUNKS, "item_id", "seq", "data")
 _SET_ITEM_SIZE = (
     update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id")).values(size=bindparam("size"))
 )
@@ -54,11 +64,42 @@ _UPDATE_SUBMISSION = (
     .where(_SUBMISSIONS.c.id == bindparam("submission_id"))
     .values(complete=bindparam("complete"), lease_until=bindparam("lease_until"))
 )
+_DELETE_SUBMISSION = delete(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("submission_id"))
 _MARK_SUBMITTED = (
     update(_SOURCES)
     .where(_SOURCES.c.id == bindparam("source_id"), _SOURCES.c.has_submitted.is_(False))
-    .values(has_submitted=True)
+    .values(has_submitted=bindparam("submitted"))
 )
+
+
+@dataclass(frozen=True)
+class _HotStatements:
+    """The statements above, compiled for one database."""
+
+    load_web_session: DriverStatement
+    insert_submission: DriverStatement
+    insert_item: DriverStatement
+    insert_chunk: DriverStatement
+    set_item_size: DriverStatement
+    update_submission: DriverStatement
+    delete_submission: DriverStatement
+    mark_submitted: DriverStatement
+
+    @classmethod
+    def compile(cls, dialect: Dialect) -> _HotStatements:
+        statements = (
+            _LOAD_WEB_SESSION,
+            _INSERT_SUBMISSION,
+            _INSERT_ITEM,
+            _INSERT_CHUNK,
+            _SET_ITEM_SIZE,
+            _UPDATE_SUBMISSION,
+            _DELETE_SUBMISSION,
+            _MARK_SUBMITTED,
+        )
+        return cls(*(DriverStatement(statement, dialect) for statement in statements))
+
+
 # How stale the high-water mark's sum may be: summing every item on every request cost more
 # than storing a message once thousands were stored.
 STORED_BYTES_REFRESH_SECONDS = 5.0
@@ -84,9 +125,9 @@ def today() -> dt.date:
 class Store:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        # Hot paths (a web session per request, a submission) go to the tables on a plain
-        # connection: an ORM session costs more than SQLite's own work for them.
+        # Hot paths (a web session per request, a submission) go to the driver directly.
         self._engine: Engine = sessions.kw["bind"]
+        self._sql = _HotStatements.compile(self._engine.dialect)
         self._stored = _StoredBytes(self._sum_stored_bytes)
 
     # Sources
@@ -111,7 +152,7 @@ class Store:
 
     def submission_writer(self, source_id: str) -> SubmissionWriter:
         """A new submission, written in as few transactions as its size allows."""
-        return SubmissionWriter(self._engine, source_id, self._stored.add)
+        return SubmissionWriter(self._engine, self._sql, source_id, self._stored.add)
 
     def discard_submission(self, submission_id: str) -> None:
         """Delete a submission; its items and chunks go with it (ON DELETE CASCADE)."""
@@ -143,9 +184,12 @@ class Store:
     # Web sessions
 
     def load_web_session(self, token_hash: str) -> str | None:
-        with self._engine.connect() as connection:
-            row = connection.execute(_LOAD_WEB_SESSION, {"token_hash": token_hash}).first()
-        return row.data if row is not None and row.expires > _now() else None
+        with transaction(self._engine) as cursor:
+            row = self._sql.load_web_session.first_row(cursor, {"token_hash": token_hash})
+        if row is None:
+            return None
+        data, expires = row
+        return str(data) if expires > _now() else None
 
     def save_web_session(self, token_hash: str, data: str, lifetime: int) -> None:
         with self.sessions.begin() as session:
@@ -220,14 +264,21 @@ class SubmissionWriter:
     its lease (and its source, against the sweep) from its first row on.
     """
 
-    def __init__(self, engine: Engine, source_id: str, on_complete: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        statements: _HotStatements,
+        source_id: str,
+        on_complete: Callable[[int], None],
+    ) -> None:
         self._engine = engine
+        self._sql = statements
         self._source_id = source_id
         self._on_complete = on_complete
         self.submission_id: str | None = None
         self._written = False  # is the submission row in the database yet?
-        self._items: list[dict[str, object]] = []
-        self._chunks: list[dict[str, object]] = []
+        self._items: list[dict[str, Any]] = []
+        self._chunks: list[dict[str, Any]] = []
         self._sizes: dict[str, int] = {}
         self._total = 0
         self._pending_bytes = 0
@@ -264,60 +315,56 @@ class SubmissionWriter:
         """Make the submission visible, in one transaction: after this it is acknowledged."""
         if self.submission_id is None:
             return
-        with self._engine.begin() as connection:
-            self._write_pending(connection, complete=True)
-            connection.execute(_MARK_SUBMITTED, {"source_id": self._source_id})
+        with transaction(self._engine) as cursor:
+            self._write_pending(cursor, complete=True)
+            self._sql.mark_submitted.execute(
+                cursor, {"source_id": self._source_id, "submitted": True}
+            )
         self._on_complete(self._total)
 
     def discard(self) -> None:
         self._items, self._chunks, self._sizes, self._pending_bytes = [], [], {}, 0
         if self._written:
-            with self._engine.begin() as connection:
-                connection.execute(
-                    delete(_SUBMISSIONS).where(_SUBMISSIONS.c.id == self.submission_id)
-                )
+            with transaction(self._engine) as cursor:
+                self._sql.delete_submission.execute(cursor, {"submission_id": self.submission_id})
         self.submission_id = None
         self._written = False
 
     def _flush(self) -> None:
-        with self._engine.begin() as connection:
-            self._write_pending(connection)
+        with transaction(self._engine) as cursor:
+            self._write_pending(cursor)
         self._renewed = time.monotonic()
 
-    def _write_pending(self, connection: Connection, complete: bool = False) -> None:
-        values: dict[str, object] = {
-            "complete": complete,
-            "lease_until": None if complete else _lease(),
-        }
+    def _write_pending(self, cursor: DBAPICursor, complete: bool = False) -> None:
+        values = {"complete": complete, "lease_until": None if complete else _lease()}
         if not self._written:
-            self._insert_submission(connection, values)
+            self._insert_submission(cursor, values)
         else:  # first, so a swept upload stops here rather than at its rows' foreign keys
-            result = connection.execute(
-                _UPDATE_SUBMISSION, {"submission_id": self.submission_id, **values}
+            changed = self._sql.update_submission.execute(
+                cursor, {"submission_id": self.submission_id, **values}
             )
-            if result.rowcount != 1:  # swept after its lease ran out: never acknowledge it
+            if changed != 1:  # swept after its lease ran out: never acknowledge it
                 raise UploadGone(f"submission {self.submission_id} is gone")
         for item in self._items:  # sizes known by now go in with the item
             item["size"] = self._sizes.pop(str(item["id"]), 0)
         if self._items:
-            connection.execute(_INSERT_ITEMS, self._items)
+            self._sql.insert_item.execute_many(cursor, self._items)
         if self._chunks:
-            connection.execute(_INSERT_CHUNKS, self._chunks)
+            self._sql.insert_chunk.execute_many(cursor, self._chunks)
         if self._sizes:
-            connection.execute(
-                _SET_ITEM_SIZE, [{"item_id": i, "size": size} for i, size in self._sizes.items()]
-            )
+            sizes = [{"item_id": i, "size": size} for i, size in self._sizes.items()]
+            self._sql.set_item_size.execute_many(cursor, sizes)
         self._written = True
         self._items, self._chunks, self._sizes, self._pending_bytes = [], [], {}, 0
 
-    def _insert_submission(self, connection: Connection, values: dict[str, object]) -> None:
+    def _insert_submission(self, cursor: DBAPICursor, values: dict[str, Any]) -> None:
         """The submission row. Its source may have been purged by the sweep meanwhile (one that
         had never submitted, held no upload row yet, and whose session the sweep did not see):
         then the submission is refused."""
         row = {"id": self.submission_id, "source_id": self._source_id, "day": today()}
         try:
-            connection.execute(_INSERT_SUBMISSION, {**row, **values})
-        except IntegrityError:  # the foreign key: the source is gone
+            self._sql.insert_submission.execute(cursor, {**row, **values})
+        except integrity_error(self._engine):  # the foreign key: the source is gone
             raise SourceGone(f"source {self._source_id} is gone") from None
 
 

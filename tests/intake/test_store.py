@@ -96,6 +96,28 @@ def test_i8_a_small_submission_is_one_transaction_at_completion(
     assert store.has_submitted(source_id)
 
 
+def test_the_driver_written_rows_read_back_with_their_types(
+    store: Store, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    """A submission goes in through the driver's cursor (intake/driver_sql.py), with SQLAlchemy's
+    conversions: read back through the ORM, a day is the day, a flag a flag, a size the size and
+    the bytes the bytes, on either database."""
+    source_id = store.create_source("9" * 64, str(reviewer[0].recipient))
+    writer = store.submission_writer(source_id)
+    item_id = _seal_into(writer, b"typed", reviewer[0].recipient)
+    writer.complete()
+    with store.sessions() as session:
+        submission = session.scalars(select(Submission)).one()
+        assert (submission.source_id, submission.day) == (source_id, store_module.today())
+        assert submission.complete is True and submission.lease_until is None
+        item = session.get_one(Item, item_id)
+        assert (item.submission_id, item.kind, item.acked_day) == (submission.id, "file", None)
+        chunks = session.scalars(select(Chunk).where(Chunk.item_id == item_id)).all()
+        assert [c.seq for c in chunks] == [0]
+        assert item.size == len(chunks[0].data) > 0
+        assert session.get_one(Source, source_id).has_submitted is True
+
+
 def test_i8_an_upload_whose_source_was_purged_is_refused_and_leaves_nothing(
     store: Store, reviewer: tuple[age.X25519Identity, ...]
 ) -> None:

@@ -1,0 +1,84 @@
+"""The request path's few hot statements: compiled once by SQLAlchemy for the database in use,
+and run on the driver's own cursor.
+
+A follow-up message costs a web session's lookup and one short transaction of four statements.
+Through SQLAlchemy's ``Connection`` each statement's execution cost more CPU than the database's
+own work, and the server's one process is bound by that CPU (bench/README.md, intake.py (a)).
+So SQLAlchemy still writes each statement's SQL for whichever database it is, and its types
+still convert the values they send (a date, for SQLite); only the execution is the driver's.
+Rows come back as the driver gives them, so a statement run here selects only text and integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.engine.interfaces import DBAPICursor, Dialect
+from sqlalchemy.sql import ClauseElement
+
+
+class DriverStatement:
+    """One statement compiled for ``dialect``; its parameters are given by their bind names."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        binds = compiled.binds  # type: ignore[attr-defined]
+        if any(not bind.required for bind in binds.values()):
+            raise ValueError("every value of a driver statement must be a bindparam")
+        self.sql = compiled.string
+        # A positional paramstyle (SQLite's "?") takes the values in this order; else by name.
+        self._order: Sequence[str] | None = compiled.positiontup  # type: ignore[attr-defined]
+        self._converters = {
+            name: convert
+            for name, bind in binds.items()
+            if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        convert = self._converters
+        if self._order is None:
+            return {name: convert[name](v) if name in convert else v for name, v in values.items()}
+        return [
+            convert[name](values[name]) if name in convert else values[name] for name in self._order
+        ]
+
+    def execute(self, cursor: DBAPICursor, values: Mapping[str, Any]) -> int:
+        """Run it once; the number of rows it changed."""
+        cursor.execute(self.sql, self.parameters(values))
+        return int(cursor.rowcount)
+
+    def execute_many(self, cursor: DBAPICursor, rows: Sequence[Mapping[str, Any]]) -> None:
+        every: Any = [self.parameters(values) for values in rows]  # all by position, or all by name
+        cursor.executemany(self.sql, every)
+
+    def first_row(self, cursor: DBAPICursor, values: Mapping[str, Any]) -> Sequence[Any] | None:
+        cursor.execute(self.sql, self.parameters(values))
+        return cursor.fetchone()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[DBAPICursor]:
+    """A cursor on a connection from the engine's pool, committed if the block ends normally,
+    else rolled back; the driver's own errors pass through (see ``integrity_error``)."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            yield cursor
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool
+
+
+def integrity_error(engine: Engine) -> type[Exception]:
+    """The driver's exception for a violated constraint (sqlite3's, psycopg's)."""
+    error: type[Exception] = engine.dialect.loaded_dbapi.IntegrityError
+    return error
