@@ -87,17 +87,17 @@ class _HotStatements:
 
     @classmethod
     def compile(cls, dialect: Dialect) -> _HotStatements:
-        statements = (
-            _LOAD_WEB_SESSION,
-            _INSERT_SUBMISSION,
-            _INSERT_ITEM,
-            _INSERT_CHUNK,
-            _SET_ITEM_SIZE,
-            _UPDATE_SUBMISSION,
-            _DELETE_SUBMISSION,
-            _MARK_SUBMITTED,
-        )
-        return cls(*(DriverStatement(statement, dialect) for statement in statements))
+        statements = {
+            "load_web_session": _LOAD_WEB_SESSION,
+            "insert_submission": _INSERT_SUBMISSION,
+            "insert_item": _INSERT_ITEM,
+            "insert_chunk": _INSERT_CHUNK,
+            "set_item_size": _SET_ITEM_SIZE,
+            "update_submission": _UPDATE_SUBMISSION,
+            "delete_submission": _DELETE_SUBMISSION,
+            "mark_submitted": _MARK_SUBMITTED,
+        }
+        return cls(**{name: DriverStatement(s, dialect) for name, s in statements.items()})
 
 
 # How stale the high-water mark's sum may be: summing every item on every request cost more
