@@ -7,13 +7,15 @@ submission whose lease runs out, and ``sweep`` removes it with all its chunks (I
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -31,7 +33,7 @@ from sqlalchemy.engine.interfaces import DBAPICursor, Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 from .blobs import ROW_SIZE, BlobWriter
-from .driver_sql import DriverStatement, integrity_error, transaction
+from .driver_sql import BatchConnection, DriverStatement, integrity_error, transaction
 from .models import Chunk, Item, Source, Submission, WebSession
 
 LEASE_SECONDS = 15 * 60
@@ -253,6 +255,16 @@ class _StoredBytes:
             self._total += size
 
 
+@dataclass
+class _Batch:
+    """What waits to be written: new items, rows, and the sizes of items finished since."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    chunks: list[dict[str, Any]] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)
+    size: int = 0
+
+
 class SubmissionWriter:
     """One submission as it arrives, in as few transactions as bounded memory allows.
 
@@ -262,6 +274,11 @@ class SubmissionWriter:
     passed. Whatever is left goes with the completion. A message of a few KiB is thus one
     transaction at completion; a large file one per row, in bounded memory, and its upload holds
     its lease (and its source, against the sweep) from its first row on.
+
+    A large upload's rows are written by a thread of its own while the request thread goes on
+    receiving and sealing: on PostgreSQL a row's round trips and commit took as long as all the
+    rest (bench/README.md). One batch is in flight at a time, so memory stays at a few rows, and
+    a batch's error is raised in the request thread at the next flush or at the completion.
     """
 
     def __init__(
@@ -276,26 +293,28 @@ class SubmissionWriter:
         self._source_id = source_id
         self._on_complete = on_complete
         self.submission_id: str | None = None
-        self._written = False  # is the submission row in the database yet?
-        self._items: list[dict[str, Any]] = []
-        self._chunks: list[dict[str, Any]] = []
-        self._sizes: dict[str, int] = {}
+        self._written = False  # may the submission row be in the database yet?
+        self._pending = _Batch()
         self._total = 0
-        self._pending_bytes = 0
         self._renewed = 0.0
+        self._row_thread: ThreadPoolExecutor | None = None
+        self._in_flight: Future[None] | None = None
+        self._batches = BatchConnection(engine)
 
     def add_item(self, kind: str) -> str:
         if self.submission_id is None:
             self.submission_id = new_id()
         item_id = new_id()
-        self._items.append({"id": item_id, "submission_id": self.submission_id, "kind": kind})
+        self._pending.items.append(
+            {"id": item_id, "submission_id": self.submission_id, "kind": kind}
+        )
         return item_id
 
     def blob_writer(self, item_id: str) -> BlobWriter:
         def store_row(seq: int, data: bytes) -> None:
-            self._chunks.append({"item_id": item_id, "seq": seq, "data": data})
-            self._pending_bytes += len(data)
-            if self._pending_bytes >= ROW_SIZE:
+            self._pending.chunks.append({"item_id": item_id, "seq": seq, "data": data})
+            self._pending.size += len(data)
+            if self._pending.size >= ROW_SIZE:
                 self._flush()
 
         return BlobWriter(store_row)
@@ -308,22 +327,29 @@ class SubmissionWriter:
             self._flush()
 
     def finish_item(self, item_id: str, size: int) -> None:
-        self._sizes[item_id] = size
+        self._pending.sizes[item_id] = size
         self._total += size
 
     def complete(self) -> None:
         """Make the submission visible, in one transaction: after this it is acknowledged."""
         if self.submission_id is None:
             return
-        with transaction(self._engine) as cursor:
-            self._write_pending(cursor, complete=True)
-            self._sql.mark_submitted.execute(
-                cursor, {"source_id": self._source_id, "submitted": True}
-            )
+        try:
+            self.settle()
+            with transaction(self._engine) as cursor:
+                self._write(cursor, *self._take(), complete=True)
+                self._sql.mark_submitted.execute(
+                    cursor, {"source_id": self._source_id, "submitted": True}
+                )
+        finally:
+            self._stop()
         self._on_complete(self._total)
 
     def discard(self) -> None:
-        self._items, self._chunks, self._sizes, self._pending_bytes = [], [], {}, 0
+        with contextlib.suppress(Exception):  # the batch in flight is deleted with the rest
+            self.settle()
+        self._stop()
+        self._pending = _Batch()
         if self._written:
             with transaction(self._engine) as cursor:
                 self._sql.delete_submission.execute(cursor, {"submission_id": self.submission_id})
@@ -331,13 +357,41 @@ class SubmissionWriter:
         self._written = False
 
     def _flush(self) -> None:
-        with transaction(self._engine) as cursor:
-            self._write_pending(cursor)
+        """Hand what is pending to the row thread, once the batch before it is in."""
+        batch = self._take()
+        self.settle()
+        if self._row_thread is None:
+            self._row_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-rows")
+        self._in_flight = self._row_thread.submit(self._write_batch, *batch)
         self._renewed = time.monotonic()
 
-    def _write_pending(self, cursor: DBAPICursor, complete: bool = False) -> None:
+    def _take(self) -> tuple[_Batch, bool]:
+        """The pending batch, and whether it is the first (it writes the submission row)."""
+        batch, self._pending = self._pending, _Batch()
+        first, self._written = not self._written, True
+        return batch, first
+
+    def settle(self) -> None:
+        """Until the rows handed over are written; their error, if any, is raised here."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            in_flight.result()
+
+    def _stop(self) -> None:
+        if self._row_thread is not None:
+            self._row_thread.shutdown()
+            self._row_thread = None
+        self._batches.close()
+
+    def _write_batch(self, batch: _Batch, first: bool) -> None:
+        with self._batches.transaction() as cursor:
+            self._write(cursor, batch, first)
+
+    def _write(
+        self, cursor: DBAPICursor, batch: _Batch, first: bool, complete: bool = False
+    ) -> None:
         values = {"complete": complete, "lease_until": None if complete else _lease()}
-        if not self._written:
+        if first:
             self._insert_submission(cursor, values)
         else:  # first, so a swept upload stops here rather than at its rows' foreign keys
             changed = self._sql.update_submission.execute(
@@ -345,17 +399,15 @@ class SubmissionWriter:
             )
             if changed != 1:  # swept after its lease ran out: never acknowledge it
                 raise UploadGone(f"submission {self.submission_id} is gone")
-        for item in self._items:  # sizes known by now go in with the item
-            item["size"] = self._sizes.pop(str(item["id"]), 0)
-        if self._items:
-            self._sql.insert_item.execute_many(cursor, self._items)
-        if self._chunks:
-            self._sql.insert_chunk.execute_many(cursor, self._chunks)
-        if self._sizes:
-            sizes = [{"item_id": i, "size": size} for i, size in self._sizes.items()]
+        for item in batch.items:  # sizes known by now go in with the item
+            item["size"] = batch.sizes.pop(str(item["id"]), 0)
+        if batch.items:
+            self._sql.insert_item.execute_many(cursor, batch.items)
+        if batch.chunks:
+            self._sql.insert_chunk.execute_many(cursor, batch.chunks)
+        if batch.sizes:
+            sizes = [{"item_id": i, "size": size} for i, size in batch.sizes.items()]
             self._sql.set_item_size.execute_many(cursor, sizes)
-        self._written = True
-        self._items, self._chunks, self._sizes, self._pending_bytes = [], [], {}, 0
 
     def _insert_submission(self, cursor: DBAPICursor, values: dict[str, Any]) -> None:
         """The submission row. Its source may have been purged by the sweep meanwhile (one that

@@ -712,6 +712,8 @@ def _check_sweep(store: Store) -> None:
         submission.finish_item(item_id, blob.close())
         if complete:
             submission.complete()
+        else:
+            submission.settle()  # what the sweep sees of an upload that died here
         assert submission.submission_id is not None
         return submission.submission_id, item_id
 

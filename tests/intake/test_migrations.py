@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from intake.db import make_engine, migrate
 from intake.models import Base
@@ -25,3 +26,24 @@ def test_migrating_a_fresh_database_gives_the_models_schema(
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_ciphertext_is_stored_without_a_compression_attempt_on_postgresql(
+    postgres_url: str,
+) -> None:
+    """Storage EXTERNAL: ciphertext never compresses, and trying cost a large upload time."""
+    migrate(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT attrelid::regclass::text, attstorage FROM pg_attribute "
+                    "WHERE attname = 'data' AND attrelid IN ('chunks'::regclass, "
+                    "'reply_chunks'::regclass)"
+                )
+            )
+            storage = {table: kind for table, kind in rows}
+    finally:
+        engine.dispose()
+    assert storage == {"chunks": "e", "reply_chunks": "e"}

@@ -8,6 +8,7 @@ import io
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -64,8 +65,8 @@ def test_i8_submission_is_invisible_until_complete(
 ) -> None:
     source_id = store.create_source("a" * 64, str(reviewer[0].recipient))
     submission = store.submission_writer(source_id)
-    _seal_into(submission, b"x" * 3 * MIB, reviewer[0].recipient)
-    assert _count(store, Chunk) > 1  # rows are stored as they fill...
+    _seal_into(submission, b"x" * 4 * MIB, reviewer[0].recipient)
+    assert _count(store, Chunk) > 1  # rows are stored as they fill (one batch behind)...
     assert store.undelivered_items() == []  # ...but nothing is visible yet
     submission.complete()
     assert [item.kind for item, _, _ in store.undelivered_items()] == ["file"]
@@ -77,10 +78,53 @@ def test_i8_discarded_submission_leaves_no_item_or_chunk(
 ) -> None:
     source_id = store.create_source("b" * 64, str(reviewer[0].recipient))
     submission = store.submission_writer(source_id)
-    _seal_into(submission, b"y" * 3 * MIB, reviewer[0].recipient)
+    _seal_into(submission, b"y" * 4 * MIB, reviewer[0].recipient)
     assert _count(store, Chunk) > 1
     submission.discard()
     assert _rows(store) == (0, 0, 0)
+
+
+def test_i8_a_discard_waits_for_the_rows_in_flight(
+    store: Store, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    """A large upload's rows are written by a thread of their own: a discard right after the
+    first batch was handed over must not leave that batch (the submission row with it) behind."""
+    source_id = store.create_source("c" * 64, str(reviewer[0].recipient))
+    for _ in range(5):
+        writer = store.submission_writer(source_id)
+        blob = writer.blob_writer(writer.add_item("file"))
+        blob.write(b"z" * 2 * MIB)  # the first row stays in memory; the second is handed over
+        writer.discard()
+        assert _rows(store) == (0, 0, 0)
+
+
+def test_i8_a_failed_completion_leaves_nothing(
+    make_instance: Callable[..., Instance],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the completing transaction fails, the rows the upload already stored go at once,
+    not at the sweep after its lease."""
+    instance = make_instance(database_url)
+    client: FlaskClient = create_app(instance).test_client()
+    token = _started(client)
+    write = SubmissionWriter._write
+
+    def fail_at_completion(self: SubmissionWriter, *args: Any, complete: bool = False) -> None:
+        if complete:
+            raise OSError("the disk is full")
+        write(self, *args)
+
+    monkeypatch.setattr(SubmissionWriter, "_write", fail_at_completion)
+    response = client.post(
+        "/submit",
+        data={"csrf_token": token, "files": (io.BytesIO(b"w" * 3 * MIB), "big.bin")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 500
+    assert table_counts(instance, ("submissions", "items", "chunks")) == dict.fromkeys(
+        ("submissions", "items", "chunks"), 0
+    )
 
 
 def test_i8_a_small_submission_is_one_transaction_at_completion(
