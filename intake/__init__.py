@@ -99,7 +99,8 @@ def create_app(instance: Instance, threads: int | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=instance.secret_key,
         MAX_CONTENT_LENGTH=None,
-        WTF_CSRF_TIME_LIMIT=int(config.session_hours * 3600),
+        # A token lives as long as its session, which the server ends (sessions.py).
+        WTF_CSRF_TIME_LIMIT=None,
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.logger.setLevel(logging.WARNING)

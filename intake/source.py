@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -94,10 +95,13 @@ def _source_id() -> str:
 
 
 def _check_csrf(token: str) -> None:
+    """Check a token the view read itself; the page it answers with carries the same one (a
+    token lives as long as its session), where Flask-WTF would sign a new one for each page."""
     try:
         validate_csrf(token)
     except ValidationError as err:
         raise CSRFError(str(err)) from None
+    g.csrf_token = token  # what generate_csrf() gives for the rest of this request
 
 
 def _login_context() -> dict[str, object]:
