@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from typing import NamedTuple
@@ -22,6 +23,7 @@ from typing import NamedTuple
 from flask import Blueprint, Flask, g, request, session
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
 from werkzeug.exceptions import TooManyRequests
 
 from keys.courier import KEY_HEADER
@@ -32,6 +34,56 @@ from .store import SESSION_SOURCE_KEY
 
 # Tor's HiddenServiceExportCircuitID haproxy writes the circuit id into this IPv6 prefix.
 TOR_CIRCUIT_PREFIX = "fc00:dead:beef:4dad:"
+
+
+# How often one process's expired counters are dropped (seconds).
+EXPIRY_INTERVAL = 10.0
+
+
+class ProcessMemoryStorage(MemoryStorage):
+    """limits' in-memory counters (``memory://``), whose expired entries one thread drops for
+    the life of the process. The library's own restarts a short-lived timer thread whenever
+    the last has ended: under load a thread started and stopped for every few submissions.
+    """
+
+    STORAGE_SCHEME = "cairn-memory"
+
+    def __init__(
+        self, uri: str | None = None, wrap_exceptions: bool = False, **options: str
+    ) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()
+        # The library starts a new timer whenever its timer is not alive; this one always is.
+        self.timer = _ExpiryThread(self)
+        self.timer.start()
+
+    def drop_expired(self) -> None:
+        """Only fixed windows are used here, and reading a counter drops it once it is past."""
+        for key in list(self.expirations):
+            self.get(key)
+
+
+class _ExpiryThread(threading.Timer):
+    """Runs ``drop_expired`` every ``EXPIRY_INTERVAL`` seconds for as long as the storage lives
+    (a weak reference, so that an app and its storage can go: tests make hundreds)."""
+
+    def __init__(self, storage: ProcessMemoryStorage) -> None:
+        super().__init__(EXPIRY_INTERVAL, lambda: None)
+        self._storage = weakref.ref(storage)
+        self.daemon = True
+
+    def run(self) -> None:
+        while not self.finished.wait(self.interval):
+            storage = self._storage()
+            if storage is None:
+                return
+            storage.drop_expired()
+            del storage
+
+
+def _storage_uri(config: Config) -> str:
+    uri = config.limiter_storage_uri
+    return "cairn-memory://" if uri == "memory://" else uri
 
 
 def tor_circuit() -> str | None:
@@ -90,7 +142,7 @@ def init_limiter(
     limiter = Limiter(
         key_func=lambda: "global",
         app=app,
-        storage_uri=config.limiter_storage_uri,
+        storage_uri=_storage_uri(config),
         strategy="fixed-window",
         key_prefix="cairn",
     )
@@ -100,10 +152,10 @@ def init_limiter(
     # whichever page they go to, and one noisy circuit's refused requests must not use up the
     # global budgets and lock every other source out. A circuit's page views have a budget of
     # their own, of the same size as its POSTs': reading pages never costs a source the
-    # submission it came to make. The global budgets are per page, as Flask-Limiter would keep
-    # them; its own per-request machinery cost a tenth of a submission, so it is left to the
-    # courier API. (A request filter, not an exemption: an exempt page's limits are still
-    # resolved on every request.)
+    # submission it came to make. The global budgets are per page, one for its views and one for
+    # its POSTs, as Flask-Limiter would keep them; its own per-request machinery cost a tenth of
+    # a submission, so it is left to the courier API. (A request filter, not an exemption: an
+    # exempt page's limits are still resolved on every request.)
     limiter.request_filter(lambda: request.blueprint == source_pages.name)
     circuit_limits = parse_many(config.circuit_limit)
     budgets = [
@@ -118,7 +170,7 @@ def init_limiter(
             lambda: _post() and bool(session.get(SESSION_SOURCE_KEY)),
         ),
         Budget(parse_many(config.global_post_limit), lambda: "global-post", None, _post),
-        Budget(parse_many(config.global_page_limit), lambda: "global", None, lambda: True),
+        Budget(parse_many(config.global_page_limit), lambda: "global", None, lambda: not _post()),
     ]
 
     def spend_source_budgets() -> None:

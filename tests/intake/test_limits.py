@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import http.client
 import io
 import re
@@ -31,6 +32,9 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from limits import parse
+from limits.storage import MemoryStorage, Storage
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import sessionmaker
 from werkzeug.test import TestResponse
@@ -40,7 +44,7 @@ from intake import create_app
 from intake.db import make_engine
 from intake.headers import SECURITY_HEADERS
 from intake.instance import Instance
-from intake.limits import tor_circuit
+from intake.limits import ProcessMemoryStorage, tor_circuit
 from intake.models import Chunk, Item, Source, Submission
 from intake.sessions import COOKIE_NAME
 from intake.store import Store, today
@@ -828,6 +832,51 @@ def test_i6_memory_limiter_storage_holds_in_one_threaded_process(
             )
         )
     assert sorted(statuses) == [403] * 5 + [429] * 7
+
+
+def _thread_starts_while_hitting(storage: Storage, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Hits spaced past the library's 10 ms timer: how many threads they start."""
+    starts = []
+    start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda t: (starts.append(t), start(t))[1])
+    limiter = FixedWindowRateLimiter(storage)
+    for _ in range(5):
+        limiter.hit(parse("100/minute"), "cairn", "budget")
+        time.sleep(0.03)
+    monkeypatch.undo()
+    return len(starts)
+
+
+def test_i6_one_process_counters_start_no_thread_per_request(
+    make_instance: Callable[..., Instance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """limits' own memory storage restarts a timer thread after each quiet 10 ms (a thread per
+    few submissions under load); the default storage here expires counters from one thread."""
+    app = create_app(make_instance())  # limiter_storage_uri "memory://"
+    storage = next(iter(app.extensions["limiter"])).storage
+    assert isinstance(storage, ProcessMemoryStorage)
+    assert _thread_starts_while_hitting(storage, monkeypatch) == 0
+    assert _thread_starts_while_hitting(MemoryStorage(), monkeypatch) >= 2  # the library's
+
+
+def test_i6_one_process_counters_are_dropped_once_expired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Memory stays bounded however many sessions and circuits came and went."""
+    monkeypatch.setattr(intake.limits, "EXPIRY_INTERVAL", 0.05)
+    storage = ProcessMemoryStorage()
+    for key in ("session:a", "circuit:b"):
+        storage.incr(key, expiry=0.1)
+    assert set(storage.storage) == {"session:a", "circuit:b"}
+    deadline = time.monotonic() + 5
+    while storage.storage and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not storage.storage and not storage.expirations
+    expiry = storage.timer
+    del storage  # an app's storage, once the app is gone: its thread ends with it
+    gc.collect()
+    expiry.join(timeout=5)
+    assert not expiry.is_alive()
 
 
 def _flushed(redis_url: str) -> str:
