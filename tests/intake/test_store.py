@@ -24,7 +24,7 @@ from intake.db import make_engine
 from intake.export import export_bundle
 from intake.instance import Instance
 from intake.models import Chunk, Item, Source, Submission
-from intake.store import SourceGone, Store, SubmissionWriter, UploadGone
+from intake.store import BATCH_SIZE, SourceGone, Store, SubmissionWriter, UploadGone
 from keys import age
 from keys.bundle import open_bundle
 from keys.sealed import ItemHeader, ItemWriter, open_item
@@ -65,8 +65,9 @@ def test_i8_submission_is_invisible_until_complete(
 ) -> None:
     source_id = store.create_source("a" * 64, str(reviewer[0].recipient))
     submission = store.submission_writer(source_id)
-    _seal_into(submission, b"x" * 4 * MIB, reviewer[0].recipient)
-    assert _count(store, Chunk) > 1  # rows are stored as they fill (one batch behind)...
+    _seal_into(submission, b"x" * (2 * ROW_SIZE + BATCH_SIZE), reviewer[0].recipient)
+    submission.settle()  # (rows are written by a thread of their own)
+    assert _count(store, Chunk) > 1  # rows are stored as they fill...
     assert store.undelivered_items() == []  # ...but nothing is visible yet
     submission.complete()
     assert [item.kind for item, _, _ in store.undelivered_items()] == ["file"]
@@ -78,7 +79,8 @@ def test_i8_discarded_submission_leaves_no_item_or_chunk(
 ) -> None:
     source_id = store.create_source("b" * 64, str(reviewer[0].recipient))
     submission = store.submission_writer(source_id)
-    _seal_into(submission, b"y" * 4 * MIB, reviewer[0].recipient)
+    _seal_into(submission, b"y" * (2 * ROW_SIZE + BATCH_SIZE), reviewer[0].recipient)
+    submission.settle()
     assert _count(store, Chunk) > 1
     submission.discard()
     assert _rows(store) == (0, 0, 0)
@@ -186,10 +188,11 @@ def test_i8_a_swept_upload_fails_cleanly_at_its_next_row_and_leaves_nothing(
     writer = store.submission_writer(source_id)
     blob = writer.blob_writer(writer.add_item("file"))
     blob.write(b"x" * 3 * MIB)
+    writer.settle()
     assert writer.submission_id is not None and _count(store, Chunk) > 0
     store.discard_submission(writer.submission_id)  # what the sweep does to it
-    with pytest.raises(UploadGone):
-        blob.write(b"x" * 2 * MIB)
+    with pytest.raises(UploadGone):  # at the batch after next: the next is in flight meanwhile
+        blob.write(b"x" * 2 * BATCH_SIZE)
     writer.discard()
     assert _rows(store) == (0, 0, 0)
 
