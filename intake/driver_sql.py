@@ -67,17 +67,23 @@ def transaction(engine: Engine) -> Iterator[DBAPICursor]:
     else rolled back; the driver's own errors pass through (see ``integrity_error``)."""
     connection = engine.raw_connection()
     try:
-        cursor = connection.cursor()
-        try:
+        with _committed(connection) as cursor:
             yield cursor
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
-        finally:
-            cursor.close()
     finally:
         connection.close()  # back to the pool
+
+
+@contextmanager
+def _committed(connection: PoolProxiedConnection) -> Iterator[DBAPICursor]:
+    cursor = connection.cursor()
+    try:
+        yield cursor
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        cursor.close()
 
 
 class BatchConnection:
@@ -107,16 +113,10 @@ class BatchConnection:
         if self._connection is None:
             self._connection = self._engine.raw_connection()
             self._synchronous_commit("OFF")
-        connection = self._connection
-        cursor = connection.cursor()
         try:
-            yield cursor
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
+            with _committed(self._connection) as cursor:
+                yield cursor
         finally:
-            cursor.close()
             self._idle_since = time.monotonic()
 
     def close(self) -> None:
@@ -134,10 +134,8 @@ class BatchConnection:
 
     def _synchronous_commit(self, value: str) -> None:
         if self._postgresql and self._connection is not None:
-            cursor = self._connection.cursor()
-            cursor.execute(f"SET synchronous_commit TO {value}")
-            cursor.close()
-            self._connection.commit()
+            with _committed(self._connection) as cursor:
+                cursor.execute(f"SET synchronous_commit TO {value}")
 
 
 def integrity_error(engine: Engine) -> type[Exception]:
