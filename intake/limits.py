@@ -46,7 +46,7 @@ class ProcessMemoryStorage(MemoryStorage):
     the last has ended: under load a thread started and stopped for every few submissions.
     """
 
-    STORAGE_SCHEME = ["cairn-memory"]  # noqa: RUF012 (the type limits gives it)
+    STORAGE_SCHEME = ["cairn-memory"]  # noqa: RUF012 -- limits types it as a list
 
     def __init__(
         self, uri: str | None = None, wrap_exceptions: bool = False, **options: str
