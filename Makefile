@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy keys
+	$(BIN)/mypy keys intake review
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

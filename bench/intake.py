@@ -69,13 +69,14 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
 
 import psutil
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from intake.blobs import BlobReader
 from intake.db import make_engine, migrate
 from intake.instance import init_instance, load_instance
+from intake.models import Submission
 from intake.store import Store
 from keys import age
 from keys.sealed import open_item
@@ -657,7 +658,8 @@ def verify_and_delete(instance: Instance, payload: Payload) -> None:
         header = open_item(BlobReader(sessions, item.id), content, [instance.identity])
         if header.length != payload.size or content.digest.hexdigest() != payload.sha256:
             raise BenchError("the stored file does not decrypt to what was sent")
-        store.discard_submission(item.submission_id)
+        with sessions.begin() as session:  # its items and chunks go with it (ON DELETE CASCADE)
+            session.execute(delete(Submission).where(Submission.id == item.submission_id))
     finally:
         engine.dispose()
 

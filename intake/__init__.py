@@ -102,6 +102,7 @@ def create_app(instance: Instance, threads: int | None = None) -> Flask:
         # A token lives as long as its session, which the server ends (sessions.py).
         WTF_CSRF_TIME_LIMIT=None,
         TEMPLATES_AUTO_RELOAD=False,
+        SESSION_COOKIE_SECURE=config.cookie_secure,  # the language's cookie (intake/i18n.py)
     )
     app.logger.setLevel(logging.WARNING)
     sessions = sessionmaker(make_engine(instance.database_url), expire_on_commit=False)

@@ -30,7 +30,7 @@ class BlobWriter:
         self._size = 0
         self._pos = 0
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         if self._pos < self._size:
             if self._pos + len(data) > len(self._first):
                 raise ValueError("only the first row of a blob can be rewritten")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+from click.decorators import FC
 from limits.storage import storage_from_string
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
+
+from keys.bundle import DEFAULT_MAX_BYTES
+from keys.private_files import private_output
 
 from .cli_options import (
     database_failure,
@@ -80,17 +83,37 @@ def instance_problems(instance: Instance) -> list[str]:
     return problems
 
 
+def instance_warnings(instance: Instance) -> list[str]:
+    """What works but should not face real sources, one line each."""
+    from .demo import INSTANCE as DEMO_INSTANCE
+
+    warnings = []
+    # The demo serves everything on one loopback port by design.
+    if not instance.config.courier_port and instance.path.resolve() != DEMO_INSTANCE.resolve():
+        warnings.append(
+            "the courier API answers on the main port, beside the source pages (courier_port "
+            "is 0), so whoever reaches the source onion reaches it too; set courier_port (8090 "
+            "in the shipped files) and point only the courier onion at that port"
+        )
+    return warnings
+
+
 @main.command()
 @instance_option
 def check(instance_path: Path) -> None:
-    """Check an instance; exits non-zero with one line per problem."""
+    """Check an instance; exits non-zero with one line per problem, and names each risk."""
     instance = load_or_fail(instance_path)
     problems = instance_problems(instance) + report_onions(instance.config)
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     if problems:
         raise SystemExit(1)
-    click.echo("The instance looks good.")
+    warnings = instance_warnings(instance)
+    for warning in warnings:
+        click.echo(f"warning: {warning}")
+    click.echo(
+        "The instance works; see the warning above." if warnings else "The instance looks good."
+    )
 
 
 main.add_command(onion_auth)
@@ -110,23 +133,26 @@ def migrate_command(instance_path: Path) -> None:
     click.echo("The database is up to date.")
 
 
+def _count_option(name: str, default: int, help: str) -> Callable[[FC], FC]:
+    """An option counting something there must be at least one of."""
+    return click.option(
+        name, default=default, show_default=True, type=click.IntRange(min=1), help=help
+    )
+
+
 @main.command()
 @instance_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option(
+@_count_option(
     "--workers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Processes; with more than one, use Redis (limiter_storage_uri) for shared budgets.",
+    1,
+    "Processes; with more than one, use Redis (limiter_storage_uri) for shared budgets.",
 )
-@click.option(
+@_count_option(
     "--threads",
-    default=16,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Threads per process; uploads in progress may hold at most three quarters of them.",
+    16,
+    "Threads per process; uploads in progress may hold at most three quarters of them.",
 )
 @click.option(
     "--proxy-protocol",
@@ -149,23 +175,26 @@ def serve(
 @main.command("export")
 @instance_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def export_command(instance_path: Path, out: Path) -> None:
-    """Write a signed bundle of every undelivered item, for the offline reviewers."""
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="The bundle's size at most; the items left over come in the next bundle.",
+)
+def export_command(instance_path: Path, out: Path, max_bytes: int) -> None:
+    """Write a signed bundle of the oldest undelivered items, for the offline reviewers."""
     instance = load_or_fail(instance_path)
     out = out.resolve()
     with opened_database(instance) as engine:
         store = Store(sessionmaker(engine, expire_on_commit=False))
         try:
-            fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
+            with private_output(out) as dst:
+                items, left = export_bundle(store, instance.signing_key, dst, max_bytes)
         except OSError as err:
             raise click.ClickException(
-                f"cannot write the bundle in {out.parent} ({err.strerror or err})"
+                f"cannot write the bundle {out} ({err.strerror or err})"
             ) from None
-        try:
-            with os.fdopen(fd, "wb") as dst:
-                items = export_bundle(store, instance.signing_key, dst)
-            os.replace(tmp, out)
-        except BaseException:
-            os.unlink(tmp)
-            raise
     click.echo(f"Wrote {len(items)} items to {out}.")
+    if left:
+        click.echo(f"{left} more items wait for the next bundle, once these are acknowledged.")

@@ -1,8 +1,11 @@
-"""The courier API (/courier/v1/): fetch a bundle, acknowledge items, push replies.
+"""The courier API (its wire contract is keys.courier_api): fetch a bundle, acknowledge items,
+push replies.
 
-Every request is signed by a registered courier key over method, path, timestamp and body hash
-(keys.courier); a signature is accepted once. A reply bundle must also be signed by a review
-workspace's key that the operator accepted: a courier carries replies, it cannot write them.
+Every request is signed by a registered courier key over method, path and query, timestamp and
+body hash (keys.courier); a signature is accepted once. A reply bundle and an ack must also be
+signed by a review workspace's key that the operator accepted: a courier carries them, it cannot
+write them. A reply bundle is read whole (bounded by its limit) and verified before any of it is
+stored.
 Deployments expose this blueprint only on the client-authorized courier onion service (see
 docs/operators.md). Answers are JSON.
 """
@@ -11,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import queue
 import threading
 import time
@@ -24,24 +26,24 @@ from werkzeug.exceptions import (
     Forbidden,
     HTTPException,
     RequestEntityTooLarge,
+    TooManyRequests,
     Unauthorized,
 )
 
 from keys import courier as signed
-from keys.age.header import VERSION_LINE as AGE_VERSION_LINE
+from keys import courier_api as wire
 from keys.bundle import BundleError, UnknownSignerError, receive_bundle
+from keys.signing import VerifyKey
 
 from . import state
-from .blobs import BlobWriter
 from .courier_store import CourierError
-from .export import export_bundle
+from .export import next_bundle, write_items
+from .instance import MIB
 from .models import ReviewerKey
 
-MIB = 1 << 20
-MAX_ACK_BYTES = MIB
 _QUEUE_BLOCK = 256 * 1024
 
-courier_api = Blueprint("courier", __name__, url_prefix="/courier/v1")
+courier_api = Blueprint("courier", __name__, url_prefix=wire.PREFIX)
 
 
 @courier_api.before_request
@@ -50,9 +52,8 @@ def _authenticate() -> None:
     now = int(time.time())
     couriers = state().couriers
     try:
-        verified = signed.verify_request(
-            headers, request.method, request.path, now, couriers.known_keys()
-        )
+        path = wire.signed_path(request.path, request.query_string.decode("latin-1"))
+        verified = signed.verify_request(headers, request.method, path, now, couriers.known_keys())
     except signed.CourierAuthError as err:
         raise Unauthorized(str(err)) from None
     digest = hashlib.sha256(verified.signature).hexdigest()
@@ -63,7 +64,7 @@ def _authenticate() -> None:
 
 @courier_api.errorhandler(HTTPException)
 def _json_error(error: HTTPException) -> ResponseReturnValue:
-    return jsonify(error=error.description), error.code or 500
+    return jsonify(wire.error_answer(error.description or "")), error.code or 500
 
 
 class _HashingBody:
@@ -89,100 +90,95 @@ class _HashingBody:
             raise Unauthorized("the body does not match the signed hash")
 
 
-@courier_api.get("/bundle")
+@courier_api.get(wire.BUNDLE)
 def fetch() -> ResponseReturnValue:
-    """A signed bundle of every undelivered item, streamed in bounded memory."""
+    """A signed bundle of the oldest undelivered items, up to the size asked for, streamed in
+    bounded memory; the rest come in the next bundle."""
     if g.courier.body_sha256 != signed.EMPTY_BODY_SHA256:
         raise BadRequest("a fetch has no body")
+    try:
+        max_bytes = wire.parse_max_bytes(request.args.get(wire.MAX_BYTES_PARAM))
+    except wire.CourierFormatError as err:
+        raise BadRequest(str(err)) from None
     cairn = state()
+    key = cairn.instance.signing_key
+    bundle = next_bundle(cairn.store, key.verify_key, max_bytes)
     return Response(
-        _stream(lambda out: export_bundle(cairn.store, cairn.instance.signing_key, out)),
+        _stream(lambda out: write_items(cairn.store, key, bundle.items, out)),
         mimetype="application/x-tar",
-        headers={"Content-Disposition": "attachment; filename=bundle.tar"},
+        headers={
+            "Content-Disposition": "attachment; filename=bundle.tar",
+            wire.ITEMS_HEADER: str(len(bundle.items)),
+            wire.ITEMS_LEFT_HEADER: str(bundle.left),
+        },
     )
 
 
-@courier_api.post("/ack")
+@courier_api.post(wire.ACK)
 def acknowledge() -> ResponseReturnValue:
-    """Items the reviewers imported and verified; they are deleted after the grace period."""
-    if (request.content_length or 0) > MAX_ACK_BYTES:
+    """Items a review workspace the operator accepted imported and verified; they are deleted
+    after the grace period."""
+    if (request.content_length or 0) > wire.MAX_ACK_BYTES:
         raise RequestEntityTooLarge("the ack is too large")
-    body = _HashingBody(MAX_ACK_BYTES)
+    body = _HashingBody(wire.MAX_ACK_BYTES)
     raw = body.read()
     body.check()
     try:
-        ack = json.loads(raw)
-        items = ack["items"]
-        if ack.get("format") != "cairn-ack" or not all(isinstance(i, str) for i in items):
-            raise ValueError
-    except (ValueError, KeyError, TypeError):
-        raise BadRequest("the ack is not a Cairn ack file") from None
+        ack = wire.parse_ack(raw)
+    except wire.CourierFormatError as err:
+        raise BadRequest(str(err)) from None
     cairn = state()
-    deleted = cairn.couriers.acknowledge(items, cairn.instance.config.ack_grace_days)
-    return jsonify(acknowledged=deleted)
+    if ack.server != cairn.instance.signing_key.verify_key:
+        raise BadRequest(
+            f"the ack is for the server {ack.server}, not this one; send it to the server whose "
+            "bundle it acknowledges"
+        )
+    if ack.signer not in cairn.couriers.known_keys(ReviewerKey):
+        raise _not_accepted("ack", ack.signer)
+    acked = cairn.couriers.acknowledge(ack.items, cairn.instance.config.ack_grace_days)
+    return jsonify(wire.AckAnswer(acknowledged=acked).to_json())
 
 
-@courier_api.post("/replies")
+def _not_accepted(what: str, signer: VerifyKey) -> Forbidden:
+    return Forbidden(
+        f"the {what} is signed by {signer}, which this server does not accept; its operator "
+        f"accepts a reviewer's key with `intake reviewers add {signer} --name NAME`"
+    )
+
+
+# Reply bundles wait whole in memory until verified: this many at once in each process.
+_RECEIVING = threading.BoundedSemaphore(2)
+
+
+@courier_api.post(wire.REPLIES)
 def push_replies() -> ResponseReturnValue:
-    """A reply bundle, stored as it streams and made visible only when all of it checks out."""
+    """A reply bundle, read whole and verified before anything of it is stored."""
     cairn = state()
     limit = cairn.instance.config.max_reply_bundle_mib * MIB
     if (request.content_length or 0) > limit:
         raise RequestEntityTooLarge("the reply bundle is larger than this server accepts")
-    body = _HashingBody(limit)
-    started: list[str] = []
-    stored: list[str] = []
-
-    def store_reply(reply_id: str) -> _Sink:
-        writer = cairn.couriers.begin_reply(reply_id)
-        if writer is None:
-            return _Sink(None, lambda: None)
-        started.append(reply_id)
-        return _Sink(writer, lambda: stored.append(reply_id))
-
+    if not _RECEIVING.acquire(blocking=False):
+        raise TooManyRequests("other reply bundles are being received; push again in a minute")
     try:
+        body = _HashingBody(limit)
         signers = cairn.couriers.known_keys(ReviewerKey)
-        received = receive_bundle(body, store_reply, kind="replies", signers=signers)
-        body.check()
-        cairn.couriers.complete_replies(received.items, stored)
-    except UnknownSignerError as err:
-        cairn.couriers.discard_replies(started)
-        raise Forbidden(
-            f"the reply bundle is signed by {err.signer}, which this server does not accept; "
-            f"its operator accepts a reviewer's key with `intake reviewers add {err.signer} "
-            "--name NAME`"
-        ) from None
-    except (BundleError, CourierError) as err:
-        cairn.couriers.discard_replies(started)
-        raise BadRequest(str(err)) from None
-    except BaseException:
-        cairn.couriers.discard_replies(started)
-        raise
-    return jsonify(stored=len(stored), already_stored=len(received.items) - len(stored))
-
-
-class _Sink:
-    """A received reply: into its blob, or nowhere when it was stored by an earlier push. It must
-    at least look like an age file (I7); the server cannot check more without the source's key."""
-
-    def __init__(self, writer: BlobWriter | None, on_close: Callable[[], object]) -> None:
-        self._writer = writer
-        self._on_close = on_close
-        self._start = b""
-
-    def write(self, data: bytes) -> int:
-        if len(self._start) < len(AGE_VERSION_LINE):
-            self._start += data[: len(AGE_VERSION_LINE)]
-        if self._writer is not None:
-            self._writer.write(data)
-        return len(data)
-
-    def close(self) -> None:
-        if not self._start.startswith(AGE_VERSION_LINE):
-            raise BundleError("a reply in the bundle is not an age file")
-        if self._writer is not None:
-            self._writer.close()
-        self._on_close()
+        max_bytes = min(limit, request.content_length or limit)
+        try:
+            received = receive_bundle(body, "replies", signers, max_bytes)
+            body.check()
+        except UnknownSignerError as err:
+            raise _not_accepted("reply bundle", err.signer) from None
+        except BundleError as err:
+            raise BadRequest(str(err)) from None
+        try:
+            stored = cairn.couriers.store_replies(received.items, received.contents)
+        except CourierError as err:
+            raise BadRequest(str(err)) from None
+    finally:
+        _RECEIVING.release()
+    answer = wire.PushAnswer(stored=stored, already_stored=len(received.items) - stored)
+    delivery = wire.sign_delivery(cairn.instance.signing_key, (item.id for item in received.items))
+    return jsonify({**answer.to_json(), wire.DELIVERY_FIELD: delivery})
 
 
 class _QueueWriter:
@@ -195,7 +191,7 @@ class _QueueWriter:
         self._stop = stop
         self._pending = bytearray()
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         self._pending += data
         if len(self._pending) >= _QUEUE_BLOCK:
             self.flush()

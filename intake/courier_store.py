@@ -1,22 +1,23 @@
 """What the courier API changes: courier and reviewer keys, seen signatures, acks, replies.
 
-Replies arrive in a bundle whose manifest comes last: each is stored as it streams in, invisible
-and leased, and becomes visible only when the whole bundle has been checked (I8).
+Replies arrive in a bundle that keys.bundle has verified whole (signature, manifest, every
+item's hash) before any of it is handed here; they are stored all or none (I8, I12).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, exists, select, update
+from sqlalchemy import CursorResult, Select, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from keys import age
 from keys.bundle import BundleItem
-from keys.signing import VerifyKey, parse_verify_key
+from keys.signing import KeyKind, VerifyKey, parse_verify_key
 
 from .blobs import BlobReader, BlobWriter
 from .models import (
@@ -30,7 +31,7 @@ from .models import (
     Source,
     Submission,
 )
-from .store import LEASE_SECONDS, today
+from .stamps import today
 
 
 class CourierError(ValueError):
@@ -39,6 +40,7 @@ class CourierError(ValueError):
 
 KeyHolder = type[Courier] | type[ReviewerKey]
 _ROLE: dict[KeyHolder, str] = {Courier: "courier", ReviewerKey: "reviewer"}
+KIND: dict[KeyHolder, KeyKind] = {Courier: KeyKind.COURIER, ReviewerKey: KeyKind.REVIEWER}
 
 
 class CourierStore:
@@ -49,12 +51,14 @@ class CourierStore:
 
     def add(self, name: str, key: VerifyKey, holder: KeyHolder = Courier) -> None:
         other = ReviewerKey if holder is Courier else Courier
+        if key in self.known_keys(other):  # compared as keys: a key may be stored in its old form
+            raise CourierError(
+                f"that key is a {_ROLE[other]}'s; a {_ROLE[holder]} needs a key of its own"
+            )
+        if key in self.known_keys(holder):
+            raise CourierError(f"that {_ROLE[holder]} key is already accepted")
         try:
             with self.sessions.begin() as session:
-                if session.scalar(select(exists().where(other.verify_key == str(key)))):
-                    raise CourierError(
-                        f"that key is a {_ROLE[other]}'s; a {_ROLE[holder]} needs a key of its own"
-                    )
                 session.add(holder(name=name, verify_key=str(key), added_day=today()))
         except IntegrityError:
             role = _ROLE[holder]
@@ -65,12 +69,13 @@ class CourierStore:
             result = session.execute(delete(holder).where(holder.name == name))
             return bool(cast(CursorResult[Any], result).rowcount)
 
-    def holders(self, holder: KeyHolder = Courier) -> list[Courier] | list[ReviewerKey]:
+    def holders(self, holder: KeyHolder = Courier) -> list[Courier | ReviewerKey]:
         with self.sessions() as session:
-            return list(session.scalars(select(holder).order_by(holder.name)))
+            statement: Select[tuple[Courier | ReviewerKey]] = select(holder)
+            return list(session.scalars(statement.order_by(holder.name)))
 
     def known_keys(self, holder: KeyHolder = Courier) -> set[VerifyKey]:
-        return {parse_verify_key(row.verify_key) for row in self.holders(holder)}
+        return {parse_verify_key(row.verify_key, KIND[holder]) for row in self.holders(holder)}
 
     def remember_signature(self, digest: str, expires: int) -> bool:
         """Record a signature as used; False if it was used before (a replay)."""
@@ -112,57 +117,50 @@ class CourierStore:
 
     # Replies
 
-    def begin_reply(self, reply_id: str) -> BlobWriter | None:
-        """A writer for a reply arriving in a bundle; None if it is already stored (a re-push)
-        or its source deleted it: the outbox sends every reply again, each time."""
-        with self.sessions.begin() as session:
-            if session.get(DeletedReply, reply_id) is not None:
-                return None
-            existing = session.get(Reply, reply_id)
-            if existing is not None:
-                if existing.complete:
-                    return None
-                raise CourierError("that reply is being received right now")
-            session.add(
-                Reply(id=reply_id, day=today(), lease_until=int(time.time()) + LEASE_SECONDS)
-            )
-
-        def store_row(seq: int, data: bytes) -> None:
+    def store_replies(self, items: Sequence[BundleItem], contents: Mapping[str, bytes]) -> int:
+        """Store the replies of a verified reply bundle, all or none, in one transaction; returns
+        how many were new. One already stored (a re-push: the outbox sends every reply again,
+        each time) or deleted by its source is skipped."""
+        for item in items:
+            if item.kind != "reply":
+                raise CourierError(f"item {item.id} is not a reply")
+            if not contents[item.id].startswith(age.VERSION_LINE):  # I7; the rest is the source's
+                raise CourierError(f"reply {item.id} is not an age file")
+        stored = 0
+        try:
             with self.sessions.begin() as session:
-                session.add(ReplyChunk(reply_id=reply_id, seq=seq, data=data))
-
-        return BlobWriter(store_row)
-
-    def complete_replies(self, items: Sequence[BundleItem], received: Sequence[str]) -> None:
-        """Make the received replies visible, in one transaction, once the bundle checked out."""
-        with self.sessions.begin() as session:
-            for item in items:
-                if item.kind != "reply":
-                    raise CourierError(f"item {item.id} is not a reply")
-                if session.get(Source, item.source) is None:
-                    raise CourierError(f"reply {item.id} is for a source this server does not know")
-                if item.id in received:
-                    session.execute(
-                        update(Reply)
-                        .where(Reply.id == item.id)
-                        .values(
-                            source_id=item.source, size=item.size, complete=True, lease_until=None
+                for item in items:
+                    if session.get(Source, item.source) is None:
+                        raise CourierError(
+                            f"reply {item.id} is for a source this server does not know"
+                        )
+                    if session.get(DeletedReply, item.id) or session.get(Reply, item.id):
+                        continue
+                    session.add(
+                        Reply(
+                            id=item.id,
+                            source_id=item.source,
+                            day=today(),
+                            size=item.size,
+                            complete=True,
                         )
                     )
+                    session.flush()
+                    _add_rows(session, item.id, contents[item.id])
+                    stored += 1
+        except IntegrityError:
+            raise CourierError("these replies are being received right now; push again") from None
+        return stored
 
-    def discard_replies(self, reply_ids: Sequence[str]) -> None:
-        with self.sessions.begin() as session:
-            session.execute(delete(Reply).where(Reply.id.in_(reply_ids), Reply.complete.is_(False)))
-
-    def replies_for(self, source_id: str) -> list[str]:
+    def replies_for(self, source_id: str) -> list[tuple[str, dt.date]]:
+        """The id and day of each of a source's replies, oldest first."""
         with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(Reply.id)
-                    .where(Reply.source_id == source_id, Reply.complete.is_(True))
-                    .order_by(Reply.day, Reply.id)
-                )
+            rows = session.execute(
+                select(Reply.id, Reply.day)
+                .where(Reply.source_id == source_id, Reply.complete.is_(True))
+                .order_by(Reply.day, Reply.id)
             )
+            return [(reply_id, day) for reply_id, day in rows]
 
     def reply_reader(self, reply_id: str) -> BlobReader:
         return BlobReader(self.sessions, reply_id, ReplyChunk)
@@ -185,3 +183,14 @@ class CourierStore:
             session.execute(delete(SeenSignature).where(SeenSignature.expires <= now))
             session.execute(delete(Reply).where(Reply.complete.is_(False), Reply.lease_until < now))
         self.delete_acknowledged(today() - dt.timedelta(days=grace_days))
+
+
+def _add_rows(session: Session, reply_id: str, ciphertext: bytes) -> None:
+    """A reply's ciphertext as the rows a ``BlobReader`` reads back."""
+
+    def add_row(seq: int, data: bytes) -> None:
+        session.add(ReplyChunk(reply_id=reply_id, seq=seq, data=data))
+
+    rows = BlobWriter(add_row)
+    rows.write(ciphertext)
+    rows.close()

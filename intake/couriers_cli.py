@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from keys.signing import parse_verify_key
 
 from .cli_options import instance_option, load_or_fail, opened_database
-from .courier_store import CourierError, CourierStore, KeyHolder
+from .courier_store import KIND, CourierError, CourierStore, KeyHolder
 from .models import Courier, ReviewerKey
 
 
@@ -41,7 +41,7 @@ def key_group(holder: KeyHolder, role: str, summary: str, where_from: str) -> cl
     @click.option("--name", required=True, help=f"A name to recognise this {role} by.")
     def add(instance_path: Path, public_key: str, name: str) -> None:
         try:
-            key = parse_verify_key(public_key)
+            key = parse_verify_key(public_key, KIND[holder])
         except ValueError as err:
             raise click.ClickException(str(err)) from None
         with _store(instance_path) as store:

@@ -6,7 +6,8 @@ Through SQLAlchemy's ``Connection`` each statement's execution cost more CPU tha
 own work, and the server's one process is bound by that CPU (bench/README.md, intake.py (a)).
 So SQLAlchemy still writes each statement's SQL for whichever database it is, and its types
 still convert the values they send (a date, for SQLite); only the execution is the driver's.
-Rows come back as the driver gives them, so a statement run here selects only text and integers.
+Rows come back as the driver gives them, so a statement run here selects only text, integers and
+bytes.
 """
 
 from __future__ import annotations

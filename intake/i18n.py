@@ -1,9 +1,11 @@
 """Languages of the source pages (Flask-Babel).
 
 A source's language comes from, in order: a ``?lang=`` link of the switcher on every page (no
-JavaScript), the choice such a link stored in the server-side session, and the browser's
-Accept-Language. Tor Browser usually asks for English whatever its own language is, which is why
-the plain link switcher matters.
+JavaScript), the choice such a link stored in a cookie of its own, and the browser's
+Accept-Language. The choice stays in the source's browser, never in the server's storage (I5):
+the cookie is HttpOnly, SameSite=Strict, and ends with the browser or at log-out. Tor Browser
+usually asks for English whatever its own language is, which is why the plain link switcher
+matters.
 
 Catalogues live in intake/translations/<locale>/LC_MESSAGES/messages.po, with the compiled .mo
 beside each (``make catalog`` extracts, updates and compiles; tests/source/test_i18n.py fails
@@ -15,8 +17,9 @@ from __future__ import annotations
 import functools
 
 from babel import Locale
-from flask import Flask, g, request, session, url_for
-from flask_babel import Babel, format_number
+from babel.units import format_unit
+from flask import Flask, Response, after_this_request, current_app, g, request, url_for
+from flask_babel import Babel, format_number, get_locale
 
 # Public tag (BCP 47: the ?lang= value and the <html lang>) -> (Babel locale id, native name).
 LANGUAGES: dict[str, tuple[str, str]] = {
@@ -29,7 +32,7 @@ LANGUAGES: dict[str, tuple[str, str]] = {
     "zh-Hans": ("zh_Hans", "简体中文"),
 }
 DEFAULT_LANGUAGE = "en"
-SESSION_KEY = "lang"
+COOKIE_NAME = "cairn_lang"
 # The pages a source can open with a plain GET: the switcher reloads them in the new language.
 # Every other page (a POST's answer, an error) switches by going to the start page.
 GET_PAGES = frozenset({"source.index", "source.login_form", "source.submit_form"})
@@ -58,7 +61,7 @@ def current_language() -> str:
     if tag is None:
         tag = g.cairn_lang = (
             _known(request.args.get("lang"))
-            or _known(session.get(SESSION_KEY))
+            or _known(request.cookies.get(COOKIE_NAME))
             or _from_accept_language()
             or DEFAULT_LANGUAGE
         )
@@ -70,20 +73,52 @@ def select_locale() -> str:
 
 
 def remember_choice() -> None:
-    """A switcher link (``?lang=xx``) sets the language for the rest of the session."""
+    """A switcher link (``?lang=xx``) sets the language until the browser closes or log-out."""
     tag = _known(request.args.get("lang"))
-    if tag and session.get(SESSION_KEY) != tag:
-        session[SESSION_KEY] = tag
+    if tag and request.cookies.get(COOKIE_NAME) != tag:
+        secure = current_app.config["SESSION_COOKIE_SECURE"]
+
+        @after_this_request
+        def set_cookie(response: Response) -> Response:
+            response.set_cookie(
+                COOKIE_NAME, tag, path="/", httponly=True, samesite="Strict", secure=secure
+            )
+            return response
 
 
-def keep_language_for_this_page() -> None:
-    """Before a session is cleared (log-out): answer this request in the language it had."""
+def forget_language_after_this_page() -> None:
+    """At log-out: answer this request in the language it had, and forget the choice."""
     g.cairn_lang = current_language()
+
+    @after_this_request
+    def delete_cookie(response: Response) -> Response:
+        response.delete_cookie(COOKIE_NAME, path="/")
+        return response
 
 
 def number(value: int | float) -> str:
     """A number written the way the source's language writes it (100,000 / 100 000 / 100.000)."""
     return str(format_number(value))
+
+
+# Sizes as a source reads them: in steps of 1,024, named as most people name them ("500 MB"
+# for what an operator sets as 500 MiB), so a limit never reads as something larger than it is.
+_SIZE_UNITS = (
+    (1 << 30, "digital-gigabyte"),
+    (1 << 20, "digital-megabyte"),
+    (1 << 10, "digital-kilobyte"),
+)
+
+
+def size_in_words(size: int, locale: Locale | str | None = None) -> str:
+    """A size in bytes as a short phrase in the source's language: '500 MB', '1,5 Go'."""
+    value: float = size
+    unit = "digital-byte"
+    for unit_size, name in _SIZE_UNITS:
+        if size >= unit_size:
+            value, unit = int(size * 10 / unit_size) / 10, name  # rounded down, never up
+            break
+    return str(format_unit(value, unit, "short", "#,##0.#", locale or get_locale() or "en"))
 
 
 def _language_links(endpoint: str | None) -> list[dict[str, object]]:

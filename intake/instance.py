@@ -21,11 +21,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from keys import age, codename
-from keys.signing import SigningKey, parse_signing_key
+from keys.private_files import open_new
+from keys.signing import KeyKind, SigningKey, parse_signing_key
 
 SECRET_FILES = ("secret_key", "pepper", "bundle_signing.key")
 CONFIG_FILE = "config.json"
-MIB = 1 << 20
+MIB = 1 << 20  # the unit of the *_mib settings; intake/ sizes its limits in it
 
 
 @dataclass
@@ -33,6 +34,10 @@ class Config:
     """Everything an operator can set; each field may be overridden by ``CAIRN_<FIELD>``."""
 
     recipients: list[str] = field(default_factory=list)
+    # Shown on every source page: who runs this tip line, and where it publishes this page's
+    # address, so a source can check it is not a look-alike (plain text, never a link).
+    organisation_name: str = ""
+    address_published_at: str = ""
     database_url: str = ""
     limiter_storage_uri: str = "memory://"
     max_upload_mib: int = 500
@@ -60,7 +65,7 @@ class Config:
     # serves the source pages only. 0 serves both on the main port (the demo, tests).
     courier_port: int = 0
     courier_limit: str = "120/minute"
-    ack_grace_days: int = 0
+    ack_grace_days: int = 7
     max_reply_bundle_mib: int = 64
     # The codename KDF's cost is fixed when the instance is made: changing it later changes
     # every lookup id and reply key, which locks every source out.
@@ -123,8 +128,7 @@ class InstanceError(Exception):
 
 
 def _write_secret(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
+    with open_new(path) as out:
         out.write(data)
 
 
@@ -137,7 +141,7 @@ def init_instance(
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     if (path / CONFIG_FILE).exists():
         raise InstanceError(f"{path} already holds an instance; it is never overwritten")
-    signing_key = SigningKey.generate()
+    signing_key = SigningKey.generate(KeyKind.SERVER)
     _write_secret(path / "secret_key", secrets.token_bytes(32))
     _write_secret(path / "pepper", codename.new_pepper())
     _write_secret(path / "bundle_signing.key", str(signing_key).encode() + b"\n")
@@ -181,7 +185,9 @@ def load_instance(path: Path, env: dict[str, str] | None = None) -> Instance:
             config=config,
             secret_key=(path / "secret_key").read_bytes(),
             pepper=(path / "pepper").read_bytes(),
-            signing_key=parse_signing_key((path / "bundle_signing.key").read_text()),
+            signing_key=parse_signing_key(
+                (path / "bundle_signing.key").read_text(), KeyKind.SERVER
+            ),
         )
     except (OSError, ValueError) as err:
         raise InstanceError(f"cannot read the instance secrets in {path} ({err})") from None

@@ -29,8 +29,7 @@ from werkzeug.exceptions import TooManyRequests
 from keys.courier import KEY_HEADER
 
 from .instance import Config
-from .sessions import COOKIE_NAME
-from .store import SESSION_SOURCE_KEY
+from .sessions import COOKIE_NAME, SESSION_SOURCE_KEY
 
 # Tor's HiddenServiceExportCircuitID haproxy writes the circuit id into this IPv6 prefix.
 TOR_CIRCUIT_PREFIX = "fc00:dead:beef:4dad:"

@@ -12,6 +12,8 @@ from flask import abort, request
 
 def _listener_port() -> int | None:
     sock = request.environ.get("gunicorn.socket")
+    if sock is None:
+        return None
     try:
         return int(sock.getsockname()[1])
     except (AttributeError, OSError, IndexError, TypeError, ValueError):

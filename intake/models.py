@@ -1,14 +1,14 @@
 """What the server stores. Tip content exists here only as sealed age ciphertext (I1).
 
-Times are days (I5), except the lease of an upload in progress and a web session's expiry: both
-are deleted or cleared as soon as they have served their purpose.
+Times are days (I5), except the lease of an upload in progress and a courier signature's replay
+window: both are deleted or cleared as soon as they have served their purpose.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, synonym
 
 
@@ -66,13 +66,20 @@ class Chunk(Base):
 
 
 class WebSession(Base):
-    """A server-side session; the cookie holds only a random token, stored here hashed."""
+    """A server-side session; the cookie holds only a random token, stored here hashed.
+
+    In the clear it keeps only what the server needs without the token: the source it is
+    logged in as (a source has one session at most) and the day it ends, for the sweep (I5).
+    Its data, the exact expiry with it, is sealed under the token (keys.web_session)."""
 
     __tablename__ = "web_sessions"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    data: Mapped[str] = mapped_column(Text)
-    expires: Mapped[int] = mapped_column(BigInteger, index=True)
+    # No foreign key: a source the sweep purged under a session must still be found missing
+    # by that session's next submission, which then says the codename is gone.
+    source_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    expires_day: Mapped[dt.date] = mapped_column(index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Reply(Base):

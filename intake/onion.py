@@ -7,13 +7,13 @@ A hostname file is labelled by its name: ``source.hostname`` is the source onion
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import click
 
 from keys.onion_auth import OnionAuthKeyPair, parse_onion_address
+from keys.private_files import open_new
 
 from .instance import Config
 
@@ -47,9 +47,8 @@ def report_onions(config: Config) -> list[str]:
 
 
 def _write_new(path: Path, text: str, mode: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "w") as out:
-        out.write(text + "\n")
+    with open_new(path, mode) as out:
+        out.write(f"{text}\n".encode())
 
 
 @click.command("onion-auth")

@@ -3,6 +3,7 @@ from the codename that request carried, and never kept (I3: nothing stored opens
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from .courier_store import CourierStore
 @dataclass(frozen=True)
 class SourceReply:
     id: str
+    day: dt.date  # the day it reached this server
     text: str | None  # None: it did not open with this codename's key
 
 
@@ -22,7 +24,7 @@ def open_replies(
     couriers: CourierStore, source_id: str, identity: age.X25519Identity
 ) -> list[SourceReply]:
     replies = []
-    for reply_id in couriers.replies_for(source_id):
+    for reply_id, day in couriers.replies_for(source_id):
         plaintext = io.BytesIO()
         try:
             header = open_item(couriers.reply_reader(reply_id), plaintext, [identity])
@@ -31,5 +33,5 @@ def open_replies(
             )
         except age.DecryptError:
             text = None
-        replies.append(SourceReply(reply_id, text))
+        replies.append(SourceReply(reply_id, day, text))
     return replies

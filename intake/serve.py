@@ -22,19 +22,17 @@ import gunicorn.util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
-from .headers import SECURITY_HEADERS
-from .instance import Config, Instance, load_instance
+from keys.core_dumps import forbid_core_dumps
 
-MIB = 1 << 20
+from .headers import SECURITY_HEADERS
+from .instance import MIB, Config, Instance, load_instance
+
 _default_headers = gunicorn.http.wsgi.Response.default_headers
 
 
 def _headers_without_banner(self: Any) -> list[str]:
     return [h for h in _default_headers(self) if not h.startswith("Server:")]
 
-
-# No server banner: gunicorn always writes "Server: gunicorn", and offers no setting to drop it.
-gunicorn.http.wsgi.Response.default_headers = _headers_without_banner  # type: ignore[method-assign]
 
 _REFUSAL_PAGE = """<!doctype html>
 <html lang="en">
@@ -77,7 +75,12 @@ def _write_error(sock: socket.socket, status: int, *_what_gunicorn_would_say: st
     gunicorn.util.write_nonblock(sock, "\r\n".join(head).encode() + b"\r\n\r\n" + body)
 
 
-gunicorn.util.write_error = _write_error
+def _patch_gunicorn() -> None:
+    """What gunicorn offers no setting for, changed only in the process that serves: importing
+    this module changes nothing. No server banner (gunicorn always writes "Server: gunicorn"),
+    and its own refusals as ``_write_error`` writes them."""
+    gunicorn.http.wsgi.Response.default_headers = _headers_without_banner
+    gunicorn.util.write_error = _write_error
 
 
 class _Logger(gunicorn.glogging.Logger):  # type: ignore[misc]
@@ -173,6 +176,10 @@ class IntakeServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.instance, threads=self.options["threads"])
 
 
+def _worker_started(_server: Any, _worker: Any) -> None:
+    forbid_core_dumps()
+
+
 def _announce(server: Any) -> None:
     for listener in server.LISTENERS:
         print(f"Cairn intake is listening on {listener}", file=sys.stderr, flush=True)
@@ -186,7 +193,9 @@ def serve(
     threads: int = 16,
     proxy_protocol: bool = False,
 ) -> None:
+    forbid_core_dumps()
     instance = load_instance(instance_path)
+    _patch_gunicorn()
     courier_port = instance.config.courier_port
     if courier_port == port:
         raise SystemExit(
@@ -216,6 +225,7 @@ def serve(
         # which starts with a new PROXY line.
         "keepalive": 0 if proxy_protocol else 5,
         "when_ready": _announce,
+        "post_fork": _worker_started,
         "proxy_protocol": "v1" if proxy_protocol else "off",
         # gunicorn trusts forwarding headers (SCRIPT_NAME, the forwarded scheme, ...) from
         # 127.0.0.1 by default, and behind an onion service every source connects from there:

@@ -6,6 +6,7 @@ intake.submission, storage in intake.store.
 
 from __future__ import annotations
 
+import re
 import shutil
 
 from flask import (
@@ -27,17 +28,20 @@ from werkzeug.exceptions import BadRequest, Gone
 from werkzeug.http import parse_options_header
 from wtforms import ValidationError
 
-from keys.codename import generate_codename, normalize_codename
+from keys.codename import MIN_WORDS, generate_codename, normalize_codename
 
 from . import state
-from .i18n import SESSION_KEY, keep_language_for_this_page, number
+from .i18n import forget_language_after_this_page, number, size_in_words
+from .instance import MIB
 from .received_page import received_page
 from .replies import open_replies
-from .store import SESSION_SOURCE_KEY, SourceGone, UploadGone
-from .submission import INTERRUPTED, SubmissionLimits, receive_submission, too_large
+from .sessions import SESSION_SOURCE_KEY
+from .submission import INTERRUPTED, FormProblem, SubmissionLimits, receive_submission
+from .submission_writer import SourceGone, UploadGone
 
-MIB = 1 << 20
 MAX_CODENAME_CHARS = 300
+# What a codename carried back by a form must look like to be shown again as one.
+_CODENAME_SHAPE = re.compile(rf"[a-z]+(?:-[a-z]+)*(?: [a-z]+(?:-[a-z]+)*){{{MIN_WORDS - 1},}}")
 
 source_pages = Blueprint("source", __name__)
 
@@ -60,7 +64,7 @@ def _limits(source_id: str) -> SubmissionLimits:
 def _page_context() -> dict[str, object]:
     config = state().instance.config
     return {
-        "max_upload_mib": number(config.max_upload_mib),
+        "max_upload": size_in_words(config.max_upload_mib * MIB),
         "max_files": number(config.max_files),
         "max_message_chars": number(config.max_message_chars),
     }
@@ -77,14 +81,11 @@ def _ensure_open() -> None:
 
 
 def _begin_session(source_id: str) -> None:
-    """A fresh token whenever a source identifies itself, so an old token never gains access.
-    The language the source chose stays."""
-    language = session.get(SESSION_KEY)
+    """A fresh token whenever a source identifies itself, so an old token never gains access;
+    saving it ends the source's other sessions (intake/sessions.py)."""
     session.clear()
     current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
     session[SESSION_SOURCE_KEY] = source_id
-    if language:
-        session[SESSION_KEY] = language
 
 
 def _source_id() -> str:
@@ -104,8 +105,31 @@ def _check_csrf(token: str) -> None:
     g.csrf_token = token  # what generate_csrf() gives for the rest of this request
 
 
+def _carried(codename: str) -> str:
+    """The codename a first-session form carried, to show again; '' if it is not one.
+
+    It travels only inside the pages' forms (a hidden field posted back over the same
+    connection, pages never cached): never in the session, a cookie, the database or a log
+    (I3). It is not checked against the source (that would take the KDF), so a page can only
+    ever show a source what its own browser sent under its own CSRF token."""
+    codename = normalize_codename(codename[:MAX_CODENAME_CHARS])
+    return codename if _CODENAME_SHAPE.fullmatch(codename) else ""
+
+
 def _login_context() -> dict[str, object]:
     return {"unused_days": state().instance.config.unsubmitted_source_days}
+
+
+@source_pages.app_context_processor
+def _every_page_context() -> dict[str, object]:
+    """What every page shows: whose tip line this is and where it publishes its address, and,
+    for a logged-in source, Log out."""
+    config = state().instance.config
+    return {
+        "organisation": config.organisation_name,
+        "address_published_at": config.address_published_at,
+        "logged_in": isinstance(session.get(SESSION_SOURCE_KEY), str),
+    }
 
 
 @source_pages.get("/")
@@ -126,8 +150,13 @@ def start() -> ResponseReturnValue:
 
 @source_pages.post("/written")
 def written() -> ResponseReturnValue:
+    """On to the form, which shows the codename again while the first session lasts (issue
+    19, item 10); a post that carries none goes on to the plain form."""
     _source_id()
-    return redirect(url_for(".submit_form"), code=303)
+    codename = _carried(request.form.get("codename", ""))
+    if not codename:
+        return redirect(url_for(".submit_form"), code=303)
+    return render_template("submit.html", first_codename=codename, **_page_context())
 
 
 @source_pages.get("/submit")
@@ -146,10 +175,8 @@ def submit() -> ResponseReturnValue:
         raise BadRequest(_l("Please use the form on the page to send a message or files."))
     cairn = state()
     limits = _limits(source_id)
-    if request.content_length and request.content_length > limits.max_bytes:
-        raise too_large(limits.max_bytes)
     try:
-        receive_submission(
+        receipt = receive_submission(
             request.stream.read,
             boundary,
             cairn.store,
@@ -157,13 +184,20 @@ def submit() -> ResponseReturnValue:
             cairn.recipients,
             limits,
             _check_csrf,
+            request.content_length,
         )
     except SourceGone:
         session.clear()  # the codename is gone: only a new one helps
         raise _codename_expired() from None
     except UploadGone:  # it stalled for longer than its lease (see SubmissionWriter.keep_alive)
         raise BadRequest(INTERRUPTED) from None
-    return received_page()
+    except FormProblem as problem:
+        codename = _carried(problem.codename)
+        page = render_template(
+            "submit.html", problem=problem, first_codename=codename, **_page_context()
+        )
+        return page, problem.code
+    return received_page(_carried(receipt.codename))
 
 
 def _codename_expired() -> Gone:
@@ -195,7 +229,19 @@ def login() -> ResponseReturnValue:
         return render_template("login.html", failed=True, **_login_context()), 403
     _begin_session(source_id)
     replies = open_replies(cairn.couriers, source_id, keys.reply_identity)
-    return render_template("checkback.html", replies=replies, **_page_context())
+    # Only a source that has sent something is told that replies may come (issue 19, item 12).
+    submitted = cairn.store.has_submitted(source_id)
+    return render_template(
+        "checkback.html", replies=replies, submitted=submitted, **_page_context()
+    )
+
+
+@source_pages.get("/replies/<reply_id>/delete")
+def confirm_delete_reply(reply_id: str) -> ResponseReturnValue:
+    """Deleting cannot be undone, so a second page says what it means before it happens."""
+    if reply_id not in {known for known, _day in state().couriers.replies_for(_source_id())}:
+        abort(404)
+    return render_template("reply_delete.html", reply_id=reply_id)
 
 
 @source_pages.post("/replies/<reply_id>/delete")
@@ -209,6 +255,6 @@ def delete_reply(reply_id: str) -> ResponseReturnValue:
 @source_pages.post("/logout")
 def logout() -> ResponseReturnValue:
     """Forget everything, the language too; only this last page keeps the source's language."""
-    keep_language_for_this_page()
+    forget_language_after_this_page()
     session.clear()
     return render_template("logged_out.html")

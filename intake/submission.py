@@ -2,7 +2,8 @@
 file is sealed to the reviewers chunk by chunk, so no plaintext part ever reaches a disk (I1).
 
 Werkzeug's form parser is never used here: it would spool files over 500 KB to a temporary file.
-Every problem is a 4xx with a plain explanation, and whatever was already stored is deleted (I8).
+Every problem is a 4xx: one the source can put right gives the form back (FormProblem), any
+other a plain explanation; whatever was already stored is deleted (I8).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from flask_babel.speaklater import LazyString
+from werkzeug.exceptions import BadRequest
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, MultipartDecoder
 
@@ -21,7 +23,7 @@ from keys import age
 from keys.sealed import ItemWriter
 
 from .blobs import BlobWriter
-from .i18n import number
+from .i18n import number, size_in_words
 from .store import Store
 
 # Gunicorn's body reader buffers up to 1 MiB of the socket and copies what is left after each
@@ -31,6 +33,9 @@ READ_SIZE = 1 << 20
 PARSER_BUFFER = READ_SIZE + (1 << 20)
 MAX_SMALL_FIELD = 1024
 HONEYPOT_FIELD = "website"
+# The codename, carried by the forms of a source's first session only to be shown again on the
+# next page; it is read into memory like the token and never stored (I3).
+CODENAME_FIELD = "codename"
 INTERRUPTED = _l("The connection was interrupted before everything arrived. Please try again.")
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,127}\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -51,15 +56,32 @@ class Receipt:
     messages: int = 0
     files: int = 0
     discarded: bool = False
+    codename: str = ""  # as the form carried it, to be shown again; never stored (I3)
 
 
-def too_large(max_bytes: int) -> RequestEntityTooLarge:
-    return RequestEntityTooLarge(
+class FormProblem(Exception):
+    """A problem the source can put right on the form (nothing sent, a first message too short,
+    too much at once): the form comes back with the reason beside ``field`` and the message as
+    typed, taken from this request's memory only (I1); nothing of the attempt is kept (I8)."""
+
+    def __init__(self, field: str, reason: LazyString, code: int) -> None:
+        super().__init__(field)
+        self.field = field
+        self.reason = reason
+        self.code = code
+        self.typed = ""  # the message so far, filled in by receive_submission
+        self.codename = ""  # as the form carried it, likewise
+
+
+def too_large(max_bytes: int) -> FormProblem:
+    return FormProblem(
+        "files",
         _l(
-            "This submission is larger than the limit of %(limit)s MiB. Please send it in "
-            "several parts, or leave out the largest files.",
-            limit=number(max_bytes >> 20),
-        )
+            "This is larger than the limit of %(limit)s. Please send it in several parts, or "
+            "leave out the largest files.",
+            limit=size_in_words(max_bytes),
+        ),
+        413,
     )
 
 
@@ -138,19 +160,24 @@ class _SealedPart:
 class _MessagePart(_SealedPart):
     """A message must be text: valid UTF-8, no NUL, at most ``max_chars`` characters."""
 
-    def __init__(self, receiver: _Receiver, max_chars: int) -> None:
+    def __init__(self, receiver: _Receiver, max_chars: int, seal: bool = True) -> None:
         super().__init__(receiver, "message", "message.txt", "text/plain; charset=utf-8")
+        self._seal = seal
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._max_chars = max_chars
         self.chars = 0
+        # The text as typed, bounded by max_chars plus one read, for a form that comes back.
+        self.typed: list[str] = []
 
     def feed(self, data: bytes) -> None:
         self._count(data, final=False)
-        super().feed(data)
+        if self._seal:
+            super().feed(data)
 
     def finish(self) -> None:
         self._count(b"", final=True)
-        super().finish()
+        if self._seal:
+            super().finish()
 
     def _count(self, data: bytes, final: bool) -> None:
         try:
@@ -170,13 +197,16 @@ class _MessagePart(_SealedPart):
                 )
             )
         self.chars += len(text)
+        self.typed.append(text)
         if self.chars > self._max_chars:
-            raise RequestEntityTooLarge(
+            raise FormProblem(
+                "message",
                 _l(
                     "The message is longer than %(limit)s characters. Please shorten it, or "
                     "send it as a file.",
                     limit=number(self._max_chars),
-                )
+                ),
+                413,
             )
 
 
@@ -217,12 +247,20 @@ class _Form:
     """Which part comes next, and what the parts so far said."""
 
     def __init__(
-        self, receiver: _Receiver, limits: SubmissionLimits, check_csrf: Callable[[str], None]
+        self,
+        receiver: _Receiver,
+        limits: SubmissionLimits,
+        check_csrf: Callable[[str], None],
+        refusal: FormProblem | None = None,
     ) -> None:
         self.receiver = receiver
         self.limits = limits
+        # Set when the body is known to be refused (it says it is too large): the form is read
+        # only as far as the message, for the page that gives it back, and nothing is stored.
+        self.refusal = refusal
         self.csrf = _CsrfField(check_csrf)
         self.honeypot = _SmallField()
+        self.codename = _SmallField()
         self.message: _MessagePart | None = None
         self.file_parts = 0
 
@@ -237,16 +275,20 @@ class _Form:
                 )
             )
         if isinstance(event, File):
+            if self.refusal is not None:
+                raise self.refusal
             if event.name != "files":
                 raise BadRequest(_l("The form contained an unexpected file field."))
             self.file_parts += 1
             if self.file_parts > self.limits.max_files:
-                raise RequestEntityTooLarge(
+                raise FormProblem(
+                    "files",
                     _l(
                         "At most %(limit)s files can be sent at once. Please send the others "
                         "in another submission.",
                         limit=number(self.limits.max_files),
-                    )
+                    ),
+                    413,
                 )
             return _SealedPart(
                 self.receiver,
@@ -256,27 +298,47 @@ class _Form:
                 keep_empty=bool(event.filename),  # a browser sends an unnamed part for "no file"
             )
         if event.name == "message" and self.message is None:
-            self.message = _MessagePart(self.receiver, self.limits.max_message_chars)
+            self.message = _MessagePart(
+                self.receiver, self.limits.max_message_chars, seal=self.refusal is None
+            )
             return self.message
         if event.name == HONEYPOT_FIELD and not self.honeypot.value:
             return self.honeypot
+        if event.name == CODENAME_FIELD and not self.codename.value:
+            return self.codename
         raise BadRequest(_l("The form contained an unexpected field."))
 
     def receipt(self) -> Receipt:
+        if self.refusal is not None:
+            raise self.refusal
         if self.honeypot.value.strip():
-            return Receipt(discarded=True)
+            return Receipt(discarded=True, codename=self.carried_codename())
         if self.receiver.messages == 0 and self.receiver.files == 0:
-            raise BadRequest(_l("Nothing was sent. Please write a message or choose a file."))
+            raise FormProblem(
+                "message", _l("Nothing was sent. Please write a message or choose a file."), 400
+            )
         chars = self.message.chars if self.message else 0
         if chars < self.limits.min_message_chars:
-            raise BadRequest(
+            raise FormProblem(
+                "message",
                 _l(
                     "Please write at least %(limit)s characters in your first message, so the "
                     "people reading it understand what it is about.",
                     limit=number(self.limits.min_message_chars),
-                )
+                ),
+                400,
             )
-        return Receipt(messages=self.receiver.messages, files=self.receiver.files)
+        return Receipt(
+            messages=self.receiver.messages,
+            files=self.receiver.files,
+            codename=self.carried_codename(),
+        )
+
+    def typed_message(self) -> str:
+        return "".join(self.message.typed) if self.message else ""
+
+    def carried_codename(self) -> str:
+        return self.codename.value.decode("utf-8", "replace")
 
 
 def receive_submission(
@@ -287,21 +349,34 @@ def receive_submission(
     recipients: Sequence[age.Recipient],
     limits: SubmissionLimits,
     check_csrf: Callable[[str], None],
+    declared_length: int | None = None,
 ) -> Receipt:
-    """Parse and seal one multipart submission, all or nothing."""
+    """Parse and seal one multipart submission, all or nothing.
+
+    A body that says it is over the limit is read only up to its first file (at most the
+    message's own bound and one read past it), so the form can come back with the message."""
     receiver = _Receiver(store, source_id, recipients)
-    form = _Form(receiver, limits, check_csrf)
+    over = declared_length is not None and declared_length > limits.max_bytes
+    form = _Form(receiver, limits, check_csrf, too_large(limits.max_bytes) if over else None)
     try:
         _parse(read, boundary, form)
         receipt = form.receipt()
         if not receipt.discarded:
             receiver.complete()
-    except BaseException:  # a failed completion too: its rows go now, not at the next sweep
+    except BaseException as error:  # a failed completion too: its rows go now, not later
         receiver.discard()
+        if isinstance(error, FormProblem):
+            error.typed = form.typed_message()
+            error.codename = form.carried_codename()
         raise
     if receipt.discarded:
         receiver.discard()
     return receipt
+
+
+def _message_bound(limits: SubmissionLimits) -> int:
+    """How far a refused body is read: a token, the honeypot and the longest message, in UTF-8."""
+    return 4 * limits.max_message_chars + 4 * MAX_SMALL_FIELD + READ_SIZE
 
 
 def _parse(read: Callable[[int], bytes], boundary: bytes, form: _Form) -> None:
@@ -315,7 +390,7 @@ def _parse(read: Callable[[int], bytes], boundary: bytes, form: _Form) -> None:
             raise BadRequest(INTERRUPTED) from None
         form.receiver.writer.keep_alive()  # however slowly it arrives, it is alive
         received += len(data)
-        if received > form.limits.max_bytes:
+        if form.refusal is None and received > form.limits.max_bytes:
             raise too_large(form.limits.max_bytes)
         try:
             decoder.receive_data(data or None)
@@ -336,5 +411,7 @@ def _parse(read: Callable[[int], bytes], boundary: bytes, form: _Form) -> None:
                     "interrupted. Please try again."
                 )
             ) from None
+        if form.refusal is not None and received > _message_bound(form.limits):
+            raise form.refusal
         if not data:
             raise BadRequest(INTERRUPTED)

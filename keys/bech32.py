@@ -70,3 +70,15 @@ def decode(text: str) -> tuple[str, bytes]:
     if _polymod([*_hrp_expand(hrp.lower()), *values]) != 1:
         raise Bech32Error("invalid checksum")
     return hrp, bytes(_convert_bits(values[:-6], 5, 8, pad=False))
+
+
+def decode_key(text: str, hrp: str, name: str, example: str) -> bytes:
+    """The 32-byte key in ``text``, a Bech32 string of type ``hrp``. The ``ValueError`` calls it
+    ``name`` and shows ``example``; it never repeats the text, which may be a secret key."""
+    try:
+        found, data = decode(text.strip())
+    except Bech32Error as err:
+        raise ValueError(f"not {name} ({err}); it should look like {example}") from None
+    if found != hrp or len(data) != 32:
+        raise ValueError(f"not {name}; it should look like {example}")
+    return data

@@ -6,6 +6,11 @@ id), reply recipient, day, kind, size and SHA-256, so the signature over the man
 byte of every item. The manifest comes last so that a writer hashes each item while streaming it
 (the destination may be a socket) and never reads an item twice. Reading never extracts a path
 from the archive; it only copies members the manifest names.
+
+A reader accepts only plain members: one ustar header block of a regular file, then its data.
+Sparse, linked, long-named and pax members are refused before a byte of them is read, and every
+member's declared size is checked first against what the archive can still hold: a sparse
+member would otherwise declare far more data than the archive carries.
 """
 
 from __future__ import annotations
@@ -14,19 +19,26 @@ import hashlib
 import json
 import re
 import tarfile
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
 
-from .age.stream import Reader, Writer
-from .signing import SignatureError, SigningKey, VerifyKey, parse_verify_key
+from .age import Reader, Writer
+from .signing import (
+    SIGNATURE_SIZE,
+    KeyKind,
+    SignatureError,
+    SigningKey,
+    VerifyKey,
+    parse_verify_key,
+)
 
 FORMAT = "cairn-bundle"
 VERSION = 1
 MAX_MANIFEST_BYTES = 64 << 20
+DEFAULT_MAX_BYTES = 256 << 20  # of one bundle: a backlog travels in several
 _COPY_BLOCK = 1 << 20
-_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+ITEM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
@@ -116,6 +128,35 @@ def write_bundle(
     return listed
 
 
+def items_within(
+    items: Sequence[ItemInfo], max_bytes: int, signer: VerifyKey, kind: str = "tips"
+) -> list[ItemInfo]:
+    """The first of ``items`` that fit in a bundle (as ``write_bundle`` writes it) of at most
+    ``max_bytes``, the rest left for the next bundle: a backlog never has to travel as one tar.
+    Always at least one, so an item larger than the bound still travels, alone."""
+    manifest = len(_manifest_bytes(kind, signer, []))
+    # The manifest's and the signature's headers, the signature, the two end-of-archive blocks.
+    fixed = 4 * tarfile.BLOCKSIZE + _blocks(SIGNATURE_SIZE)
+    data = 0
+    chosen: list[ItemInfo] = []
+    for item in items:
+        fields = {k: v for k, v in asdict(item).items() if k != "sha256"}
+        listed = asdict(BundleItem(**fields, sha256="0" * 64))  # every hash is this long
+        entry = len(json.dumps(listed, sort_keys=True, separators=(",", ":"))) + bool(chosen)
+        member = tarfile.BLOCKSIZE + _blocks(item.size)
+        if chosen and _records(fixed + data + member + _blocks(manifest + entry)) > max_bytes:
+            break
+        chosen.append(item)
+        data += member
+        manifest += entry
+    return chosen
+
+
+def _records(size: int) -> int:
+    """A tar stream's size: tarfile pads it to whole records."""
+    return -(-size // tarfile.RECORDSIZE) * tarfile.RECORDSIZE
+
+
 class _BytesReader:
     def __init__(self, data: bytes) -> None:
         self._data = memoryview(data)
@@ -133,9 +174,9 @@ def _parse_item(raw: object) -> BundleItem:
         item = BundleItem(**raw)
     except TypeError:
         raise BundleError("the manifest lists an item with unexpected fields") from None
-    if not (isinstance(item.id, str) and _ID.match(item.id)):
+    if not (isinstance(item.id, str) and ITEM_ID.match(item.id)):
         raise BundleError("the manifest lists an item with an invalid id")
-    if not (isinstance(item.source, str) and _ID.match(item.source)):
+    if not (isinstance(item.source, str) and ITEM_ID.match(item.source)):
         raise BundleError(f"item {item.id} has an invalid source id")
     if not (isinstance(item.day, str) and _DAY.match(item.day)):
         raise BundleError(f"item {item.id} has an invalid day")
@@ -169,10 +210,9 @@ class Bundle:
         if digest.hexdigest() != item.sha256:
             raise BundleError(f"item {item.id} does not match the SHA-256 in the manifest")
 
-    def verify_items(self) -> None:
-        """Check every item's hash without keeping anything."""
-        for item in self.items:
-            self.copy_item(item, _Discard())
+    def check_item(self, item: BundleItem) -> None:
+        """Check one item's hash without keeping anything."""
+        self.copy_item(item, _Discard())
 
     def close(self) -> None:
         self._tar.close()
@@ -189,12 +229,34 @@ class _Discard:
         return len(data)
 
 
+def _blocks(size: int) -> int:
+    """The bytes a member of ``size`` takes in a tar: its data, padded to whole blocks."""
+    return -(-size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+
+
+def _check_plain(member: tarfile.TarInfo, room: int) -> int:
+    """Refuse anything but a plain regular member whose header and data fit in ``room`` bytes;
+    returns the room left after it."""
+    plain = (
+        member.type in (tarfile.REGTYPE, tarfile.AREGTYPE)
+        and member.sparse is None
+        and not member.pax_headers
+        and member.offset_data - member.offset == tarfile.BLOCKSIZE  # no extended headers
+    )
+    if not plain:
+        raise BundleError(f"{member.name!r} in the bundle is not a plain regular file")
+    room -= tarfile.BLOCKSIZE + _blocks(member.size)
+    if room < 0:
+        raise BundleError(f"{member.name!r} declares more data than the bundle holds")
+    return room
+
+
 def _read_member(tar: tarfile.TarFile, name: str, limit: int) -> bytes:
     try:
         member = tar.getmember(name)
     except KeyError:
         raise BundleError(f"the bundle has no {name}") from None
-    if not member.isfile() or member.size > limit:
+    if member.size > limit:
         raise BundleError(f"the bundle's {name} is malformed")
     src = tar.extractfile(member)
     if src is None:
@@ -210,8 +272,6 @@ def _check_members(tar: tarfile.TarFile, items: Sequence[BundleItem]) -> None:
         raise BundleError("the bundle's contents do not match its manifest")
     sizes = {item.member_name: item.size for item in items}
     for member in members:
-        if not member.isfile():
-            raise BundleError(f"{member.name} is not a regular file")
         if member.name in sizes and member.size != sizes[member.name]:
             raise BundleError(f"{member.name} does not have the size the manifest says")
 
@@ -255,10 +315,13 @@ def _verified_items(
 def open_bundle(path: str | Path, signer: VerifyKey, kind: str = "tips") -> Bundle:
     """Open a bundle file, verifying the manifest's signature by ``signer`` and its layout."""
     try:
+        room = Path(path).stat().st_size
         tar = tarfile.open(path, mode="r:")  # noqa: SIM115 -- the Bundle owns it and closes it
     except (OSError, tarfile.TarError) as err:
         raise BundleError(f"{path} is not a bundle ({err})") from None
     try:
+        for member in tar.getmembers():
+            room = _check_plain(member, room)
         manifest_bytes = _read_member(tar, "manifest.json", MAX_MANIFEST_BYTES)
         signature = _read_member(tar, "manifest.sig", 1024)
         items = _verified_items(manifest_bytes, signature, signer, kind)
@@ -277,79 +340,88 @@ def open_bundle(path: str | Path, signer: VerifyKey, kind: str = "tips") -> Bund
 _ITEM_MEMBER = re.compile(r"items/([A-Za-z0-9_-]{1,64})\.age\Z")
 
 
-class ItemSink(Writer, Protocol):
-    """Where a received item goes; closed once the item has arrived whole."""
-
-    def close(self) -> object: ...
-
-
 @dataclass(frozen=True)
 class ReceivedBundle:
+    """A verified bundle read from a stream, its items' ciphertext in memory."""
+
     signer: VerifyKey
     items: tuple[BundleItem, ...]
+    contents: Mapping[str, bytes]
 
 
-def _signer_of(manifest_bytes: bytes) -> VerifyKey:
+def signer_kind(kind: str) -> KeyKind:
+    """Who signs a bundle of ``kind``: a review workspace its replies, the server the rest."""
+    return KeyKind.REVIEWER if kind == "replies" else KeyKind.SERVER
+
+
+def _signer_of(manifest_bytes: bytes, kind: str) -> VerifyKey:
     signer = _load_manifest(manifest_bytes).get("signer")
     try:
-        return parse_verify_key(signer if isinstance(signer, str) else "")
-    except ValueError:
-        raise BundleError("the manifest names no valid signer") from None
+        return parse_verify_key(signer if isinstance(signer, str) else "", signer_kind(kind))
+    except ValueError as err:
+        raise BundleError(f"the manifest names no valid signer ({err})") from None
+
+
+def _read_stream(
+    src: Reader, max_bytes: int, max_items: int
+) -> tuple[bytes, bytes, dict[str, bytes]]:
+    """The manifest, its signature and the items of a tar stream of at most ``max_bytes``."""
+    manifest_bytes = signature = b""
+    contents: dict[str, bytes] = {}
+    room = max_bytes
+    try:
+        with tarfile.open(fileobj=src, mode="r|") as tar:  # type: ignore[call-overload]
+            for member in tar:
+                room = _check_plain(member, room)
+                match = _ITEM_MEMBER.match(member.name)
+                if member.name == "manifest.json" and not manifest_bytes:
+                    manifest_bytes = _content(tar, member)
+                elif member.name == "manifest.sig" and not signature:
+                    signature = _content(tar, member)
+                elif match and match[1] not in contents and len(contents) < max_items:
+                    contents[match[1]] = _content(tar, member)
+                else:
+                    raise BundleError(f"unexpected member {member.name!r} in the bundle")
+    except (tarfile.TarError, EOFError, OSError) as err:
+        raise BundleError(f"the bundle is malformed or truncated ({err})") from None
+    return manifest_bytes, signature, contents
+
+
+def _content(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    content = tar.extractfile(member)
+    data = b"" if content is None else content.read()
+    if len(data) != member.size:
+        raise BundleError(f"{member.name!r} in the bundle is cut off")
+    return data
 
 
 def receive_bundle(
     src: Reader,
-    store_item: Callable[[str], ItemSink],
     kind: str,
     signers: Collection[VerifyKey],
+    max_bytes: int,
     max_items: int = 10_000,
 ) -> ReceivedBundle:
-    """Read a bundle from a stream (an HTTP body), handing each item to ``store_item(id)`` as it
-    arrives and checking the manifest at the end against what arrived.
+    """Read a bundle of at most ``max_bytes`` from a stream (an HTTP body) and verify it whole.
 
-    The manifest comes last, so items arrive before anyone knows who signed them: the caller
-    keeps them invisible, and on ``BundleError`` discards whatever it stored. The signature must
-    verify under the signer the manifest names, and that signer must be one of ``signers``.
+    The manifest comes last, so nothing can be known about an item until the stream has ended:
+    the items wait in memory (at most ``max_bytes``, the body's limit), and nothing is handed
+    to the caller before the signature, the manifest and every item's size and hash check out.
+    The signature must verify under the signer the manifest names, and that signer must be one
+    of ``signers``.
     """
-    received: dict[str, tuple[int, str]] = {}
-    manifest_bytes = signature = b""
-    try:
-        with tarfile.open(fileobj=src, mode="r|") as tar:  # type: ignore[call-overload]
-            for member in tar:
-                content = tar.extractfile(member) if member.isfile() else None
-                if content is None:
-                    raise BundleError(f"{member.name} is not a regular file")
-                if member.name in ("manifest.json", "manifest.sig") and not (
-                    manifest_bytes if member.name == "manifest.json" else signature
-                ):
-                    if member.size > MAX_MANIFEST_BYTES:
-                        raise BundleError("the manifest is too large")
-                    if member.name == "manifest.json":
-                        manifest_bytes = content.read()
-                    else:
-                        signature = content.read()
-                    continue
-                match = _ITEM_MEMBER.match(member.name)
-                if not match or match[1] in received or len(received) >= max_items:
-                    raise BundleError(f"unexpected member {member.name!r} in the bundle")
-                out = store_item(match[1])
-                digest = hashlib.sha256()
-                while block := content.read(_COPY_BLOCK):
-                    digest.update(block)
-                    out.write(block)
-                out.close()
-                received[match[1]] = (member.size, digest.hexdigest())
-    except (tarfile.TarError, EOFError, OSError) as err:
-        raise BundleError(f"the bundle is malformed or truncated ({err})") from None
+    manifest_bytes, signature, contents = _read_stream(src, max_bytes, max_items)
     if not manifest_bytes or not signature:
         raise BundleError("the bundle has no signed manifest")
-    signer = _signer_of(manifest_bytes)
-    try:
-        items = _verified_items(manifest_bytes, signature, signer, kind)
-    except ValueError as err:
-        raise BundleError(str(err)) from None
+    signer = _signer_of(manifest_bytes, kind)
+    items = _verified_items(manifest_bytes, signature, signer, kind)
     if signer not in signers:
         raise UnknownSignerError(signer)
+    received = {item_id: (len(data), _sha256(data)) for item_id, data in contents.items()}
     if {item.id: (item.size, item.sha256) for item in items} != received:
         raise BundleError("the bundle's items do not match its manifest")
-    return ReceivedBundle(signer, items)
+    return ReceivedBundle(signer, items, contents)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

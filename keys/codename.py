@@ -1,10 +1,12 @@
 """Source codenames and the keys the server derives from them (I3).
 
-A codename is seven or more words from the EFF large diceware list, chosen by the CSPRNG; seven
-words of 7,776 carry about 90.5 bits. The server never stores it. One memory-hard Argon2id run,
-salted from the instance pepper, stretches it; HKDF then splits the result into the lookup id the
-server stores and the secret of the source's reply identity, whose recipient the server stores.
-Neither stored value yields the other or decrypts a reply: that needs the codename again.
+A codename is seven or more words from the EFF large diceware list, chosen by the CSPRNG, less
+the offensive or distressing words of ``wordlists/denied.txt``; seven words of the 7,666 left
+carry about 90.3 bits, and the list may never shrink below the 7,413 words that 90 bits need.
+The server never stores it. One memory-hard Argon2id run, salted from the instance pepper,
+stretches it; HKDF then splits the result into the lookup id the server stores and the secret of
+the source's reply identity, whose recipient the server stores. Neither stored value yields the
+other or decrypts a reply: that needs the codename again.
 
 The word list (``wordlists/eff_large.txt``) is the EFF large diceware list by the Electronic
 Frontier Foundation, used under CC BY 3.0 US; see ``wordlists/README.md``.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import secrets
 import threading
 from dataclasses import dataclass
@@ -24,8 +27,10 @@ from nacl.pwhash import argon2id
 from .age import X25519Identity
 from .age.primitives import hkdf_sha256
 
-WORDLIST_SIZE = 7776
+EFF_LIST_SIZE = 7776
 MIN_WORDS = 7
+MIN_BITS = 90
+MIN_WORDLIST_SIZE = math.ceil(2 ** (MIN_BITS / MIN_WORDS))  # 7,413
 PEPPER_SIZE = 32
 _SALT_PERSON = b"cairn-kdf-salt"
 _LOOKUP_INFO = b"cairn/v1/source-lookup-id"
@@ -52,22 +57,47 @@ class KdfBusyError(RuntimeError):
     """Every KDF slot stayed taken for the whole timeout; the caller should ask to retry."""
 
 
+def _words(name: str) -> list[str]:
+    text = resources.files(__package__).joinpath(f"wordlists/{name}").read_text("ascii")
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+@functools.cache
+def eff_wordlist() -> tuple[str, ...]:
+    """The EFF large diceware list as published, checked so a damaged install is refused."""
+    words = tuple(_words("eff_large.txt"))
+    if len(words) != EFF_LIST_SIZE or len(set(words)) != EFF_LIST_SIZE:
+        raise RuntimeError(f"the EFF word list must hold {EFF_LIST_SIZE} distinct words")
+    return words
+
+
 @functools.cache
 def wordlist() -> tuple[str, ...]:
-    """The EFF large diceware list, checked so a damaged install cannot weaken codenames."""
-    text = resources.files(__package__).joinpath("wordlists/eff_large.txt").read_text("ascii")
-    words = tuple(text.split())
-    if len(words) != WORDLIST_SIZE or len(set(words)) != WORDLIST_SIZE:
-        raise RuntimeError(f"the codename word list must hold {WORDLIST_SIZE} distinct words")
+    """The words codenames and passphrases are drawn from: the EFF list less the denied words.
+
+    Only generation uses it; logging in never does, so a codename holding a word denied since
+    it was made still works."""
+    eff = eff_wordlist()
+    denied = set(_words("denied.txt"))
+    if not denied <= set(eff):
+        raise RuntimeError(f"denied.txt names words not in the list: {sorted(denied - set(eff))}")
+    words = tuple(word for word in eff if word not in denied)
+    if len(words) < MIN_WORDLIST_SIZE:
+        raise RuntimeError(f"the codename word list must keep {MIN_WORDLIST_SIZE} words")
     return words
+
+
+def diceware(words: int) -> str:
+    """``words`` words chosen by the CSPRNG from the list, space-separated: 12.9 bits each."""
+    choices = wordlist()
+    return " ".join(secrets.choice(choices) for _ in range(words))
 
 
 def generate_codename(words: int = MIN_WORDS) -> str:
     """A fresh codename of ``words`` CSPRNG-chosen words (at least seven), space-separated."""
     if words < MIN_WORDS:
         raise ValueError(f"a codename needs at least {MIN_WORDS} words")
-    choices = wordlist()
-    return " ".join(secrets.choice(choices) for _ in range(words))
+    return diceware(words)
 
 
 def normalize_codename(text: str) -> str:

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Container
 from dataclasses import dataclass, field
 
-from .signing import SignatureError, SigningKey, VerifyKey, parse_verify_key
+from .signing import KeyKind, SignatureError, SigningKey, VerifyKey, parse_verify_key
 
 CONTEXT = "courier-request"
 WINDOW_SECONDS = 300
@@ -74,7 +74,7 @@ def verify_request(
     """Check the signature, the key and the time window. The body hash is only *claimed* here:
     the caller must compare it with the body it actually receives."""
     try:
-        key = parse_verify_key(headers[KEY_HEADER])
+        key = parse_verify_key(headers[KEY_HEADER], KeyKind.COURIER)
         timestamp = int(headers[TIME_HEADER])
         nonce = headers[NONCE_HEADER]
         body_sha256 = headers[BODY_HEADER]

@@ -94,24 +94,3 @@ class OnionAuthKeyPair:
 
     def __repr__(self) -> str:
         return f"OnionAuthKeyPair(public_key={b32encode(self.public_key)})"
-
-
-def parse_server_line(line: str) -> bytes:
-    """The public key in an ``authorized_clients/*.auth`` line."""
-    if not line.strip().startswith(AUTH_TYPE):
-        raise ValueError(f"an .auth line starts with {AUTH_TYPE}")
-    key = b32decode(line.strip().removeprefix(AUTH_TYPE))
-    if len(key) != KEY_SIZE:
-        raise ValueError(f"an x25519 public key is {KEY_SIZE} bytes")
-    return key
-
-
-def parse_client_line(line: str) -> tuple[str, OnionAuthKeyPair]:
-    """The onion address and key pair in a ``*.auth_private`` line."""
-    address, sep, rest = line.strip().partition(":")
-    if not sep or not rest.startswith(AUTH_TYPE):
-        raise ValueError(f"an .auth_private line is <onion address>:{AUTH_TYPE}<private key>")
-    private_key = b32decode(rest.removeprefix(AUTH_TYPE))
-    if len(private_key) != KEY_SIZE:
-        raise ValueError(f"an x25519 private key is {KEY_SIZE} bytes")
-    return parse_onion_address(address), OnionAuthKeyPair.from_private_key(private_key)

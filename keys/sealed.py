@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import age
+from .age import Reader, SeekableWriter, Writer
 from .age.chunks import CHUNK_SIZE
-from .age.encryption import Source
-from .age.stream import Reader, SeekableWriter, Writer
 from .padme import padme
 
 FORMAT_VERSION = 1
@@ -91,20 +90,11 @@ class ItemWriter:
         self._encryptor.close()
         return self._length
 
-
-def seal_item(
-    src: Reader,
-    dst: SeekableWriter,
-    recipients: Sequence[age.Recipient],
-    kind: str,
-    name: str = "",
-    media_type: str = "application/octet-stream",
-) -> int:
-    """Seal everything readable from ``src``; returns the true length."""
-    writer = ItemWriter(dst, recipients, kind, name, media_type)
-    while block := src.read(CHUNK_SIZE):
-        writer.write(block)
-    return writer.close()
+    def seal_all(self, src: Reader) -> int:
+        """Seal everything readable from ``src``, then close; returns the true length."""
+        while block := src.read(CHUNK_SIZE):
+            self.write(block)
+        return self.close()
 
 
 def _parse_header(line: bytes) -> ItemHeader:
@@ -175,7 +165,7 @@ class _Unsealer:
         return self.header
 
 
-def open_item(src: Source, dst: Writer, identities: Sequence[age.Identity]) -> ItemHeader:
+def open_item(src: Reader, dst: Writer, identities: Sequence[age.Identity]) -> ItemHeader:
     """Decrypt a sealed item, writing only its content to ``dst``; returns its header."""
     unsealer = _Unsealer(dst)
     age.decrypt(src, unsealer, identities)

@@ -17,11 +17,9 @@ import hmac
 import io
 import secrets
 
-from . import age, bech32
-from .age.encryption import Source
+from . import age
 from .age.primitives import hkdf_sha256
-from .age.stream import Writer
-from .age.x25519 import IDENTITY_HRP
+from .age.x25519 import identity_secret
 
 SECRET_SIZE = 32
 _FINGERPRINT_INFO = b"cairn/v1/workspace-fingerprint"
@@ -42,25 +40,22 @@ class WorkspaceKey:
     def generate(cls) -> WorkspaceKey:
         return cls(secrets.token_bytes(SECRET_SIZE))
 
-    def wrap(self, dst: Writer, recipient: age.Recipient) -> None:
+    def wrap(self, dst: age.Writer, recipient: age.Recipient) -> None:
         """Write this key as an age file that only ``recipient`` can open."""
         text = f"# Cairn review workspace key\n{self._identity}\n".encode()
         age.encrypt(io.BytesIO(text), dst, [recipient])
 
     @classmethod
-    def unwrap(cls, src: Source, identity: age.Identity) -> WorkspaceKey:
+    def unwrap(cls, src: age.Reader, identity: age.Identity) -> WorkspaceKey:
         """Open a key written by ``wrap``; raises ``age.NoIdentityMatchError`` for another key."""
         plaintext = io.BytesIO()
         age.decrypt(src, plaintext, [identity])
-        for line in plaintext.getvalue().decode(errors="replace").splitlines():
-            if line.startswith("AGE-SECRET-KEY-1"):
-                try:
-                    hrp, secret = bech32.decode(line)
-                except bech32.Bech32Error:
-                    break
-                if hrp == IDENTITY_HRP and len(secret) == SECRET_SIZE:
-                    return cls(secret)
-        raise WorkspaceKeyError("the workspace key file holds no valid AGE-SECRET-KEY-1 line")
+        try:
+            return cls(identity_secret(plaintext.getvalue().decode(errors="replace")))
+        except ValueError:
+            raise WorkspaceKeyError(
+                "the workspace key file holds no valid AGE-SECRET-KEY-1 line"
+            ) from None
 
     def seal(self, text: str) -> bytes:
         """``text`` as an age file encrypted to this key."""

@@ -7,11 +7,11 @@ here, on the way to the terminal or a report.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.dialects import sqlite
 
 from .corroboration import (
@@ -104,71 +104,101 @@ def _tips(stance: Stance, counting: bool) -> ColumnElement[str | None]:
 # their sources in Python, from one read of the tips table, which costs less than SQLite's join
 # looking each tip up once per link. Compiled once, run on the sqlite3 cursor itself: for
 # thousands of rows SQLAlchemy's per-row work costs more than the query.
-_SIDES_SQL, _LINKS_SQL, _TIP_SOURCES_SQL = (
-    str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
-    for query in (
-        select(
-            Link.claim_id,
-            _tips("supports", True),
-            _tips("supports", False),
-            _tips("contradicts", True),
-            _tips("contradicts", False),
-        )
-        .where(
-            Link.stance != "context",
-            Link.tip_id.not_in(select(Tip.id).where(Tip.status.in_(SET_ASIDE))),
-        )
-        .group_by(Link.claim_id),
-        select(Link.claim_id, Link.tip_id, Link.stance, Link.basis),
-        select(Tip.id, Tip.source_id, Tip.status.in_(SET_ASIDE)),
+_SIDES = (
+    select(
+        Link.claim_id,
+        _tips("supports", True),
+        _tips("supports", False),
+        _tips("contradicts", True),
+        _tips("contradicts", False),
     )
+    .where(
+        Link.stance != "context",
+        Link.tip_id.not_in(select(Tip.id).where(Tip.status.in_(SET_ASIDE))),
+    )
+    .group_by(Link.claim_id)
 )
+_LINKS = select(Link.claim_id, Link.tip_id, Link.stance, Link.basis)
+
+
+def _sql(query: Select[*tuple[Any, ...]]) -> str:
+    return str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+_SIDES_SQL, _LINKS_SQL, _TIP_SOURCES_SQL = map(
+    _sql, (_SIDES, _LINKS, select(Tip.id, Tip.source_id, Tip.status.in_(SET_ASIDE)))
+)
+
+
+def _for(query: Select[*tuple[Any, ...]], compiled: str, only: Collection[int] | None) -> str:
+    """``query`` as SQL (``compiled`` already), for the claims ``only`` if given."""
+    return compiled if only is None else _sql(query.where(Link.claim_id.in_(sorted(only))))
 
 
 def _cursor(workspace: Workspace) -> sqlite3.Connection:
     return cast(sqlite3.Connection, workspace.session.connection().connection.driver_connection)
 
 
-def sides(workspace: Workspace) -> dict[int, Sides]:
-    """Each linked claim's sides: what ``corroboration.sides_by_claim`` makes of every link."""
+def sides(workspace: Workspace, only: Collection[int] | None = None) -> dict[int, Sides]:
+    """Each linked claim's (or each of ``only``'s) sides: what ``corroboration.sides_by_claim``
+    makes of every link."""
     connection = _cursor(workspace)
     source_of = {tip: source for tip, source, _ in connection.execute(_TIP_SOURCES_SQL)}.__getitem__
     return {
         claim: Sides(*(list(map(source_of, (tips or "").split())) for tips in found))
-        for claim, *found in connection.execute(_SIDES_SQL)
+        for claim, *found in connection.execute(_for(_SIDES, _SIDES_SQL, only))
     }
 
 
-def evidence(workspace: Workspace) -> list[Evidence]:
-    """Every link, with the source of its tip and whether it counts."""
+def evidence(workspace: Workspace, only: Collection[int] | None = None) -> list[Evidence]:
+    """Every link (of the claims ``only`` if given), with the source of its tip and whether it
+    counts."""
     connection = _cursor(workspace)
     rows = connection.execute(_TIP_SOURCES_SQL)
     tips = {tip: (source, not aside) for tip, source, aside in rows}
     return [
         Evidence(claim, tip, tips[tip][0], stance, basis, tips[tip][1])
-        for claim, tip, stance, basis in connection.execute(_LINKS_SQL)
+        for claim, tip, stance, basis in connection.execute(_for(_LINKS, _LINKS_SQL, only))
     ]
 
 
-def statuses(workspace: Workspace, threshold: int) -> list[ClaimStatus]:
-    """Every claim's status at ``threshold``, oldest first, before any text is unsealed."""
-    claims = workspace.session.scalars(select(Claim.id).order_by(Claim.id))
-    return claim_statuses(claims, sides(workspace), groups(workspace), threshold)
+def statuses(
+    workspace: Workspace, threshold: int, only: Collection[int] | None = None
+) -> list[ClaimStatus]:
+    """Every claim's (or each of ``only``'s) status at ``threshold``, oldest first, before any
+    text is unsealed."""
+    query = select(Claim.id).order_by(Claim.id)
+    if only is not None:
+        query = query.where(Claim.id.in_(only))
+    claims = workspace.session.scalars(query)
+    return claim_statuses(claims, sides(workspace, only), groups(workspace), threshold)
 
 
-def assess(workspace: Workspace, threshold: int, *, with_evidence: bool = True) -> list[ClaimView]:
-    """Every claim with its status at ``threshold``, its groups and (unless not wanted, as by a
-    listing that shows none) its evidence, oldest first."""
+def assess(
+    workspace: Workspace,
+    threshold: int,
+    *,
+    with_evidence: bool = True,
+    only: Collection[int] | None = None,
+) -> list[ClaimView]:
+    """Every claim (or each of ``only``) with its status at ``threshold``, its groups and
+    (unless not wanted, as by a listing that shows none) its evidence, oldest first."""
     session = workspace.session
     names = pseudonyms(workspace)
-    texts = {claim: text for claim, text in session.execute(select(Claim.id, Claim.text))}
+    texts_query = select(Claim.id, Claim.text)
+    if only is not None:
+        texts_query = texts_query.where(Claim.id.in_(only))
+    texts = {claim: text for claim, text in session.execute(texts_query)}
     by_claim: dict[int, list[Evidence]] = {}
-    for link in evidence(workspace) if with_evidence else ():
-        by_claim.setdefault(link.claim, []).append(link)
-    quoted = session.execute(
-        select(Link.claim_id, Link.tip_id, Link.quote).where(Link.quote.is_not(None))
-    )
-    quotes = {(claim, tip): workspace.unseal_optional(quote) for claim, tip, quote in quoted}
+    quotes: dict[tuple[int, str], str] = {}
+    if with_evidence:  # a listing without evidence opens no quote
+        for link in evidence(workspace, only):
+            by_claim.setdefault(link.claim, []).append(link)
+        quoted_query = select(Link.claim_id, Link.tip_id, Link.quote).where(Link.quote.is_not(None))
+        if only is not None:
+            quoted_query = quoted_query.where(Link.claim_id.in_(only))
+        quoted = session.execute(quoted_query)
+        quotes = {(claim, tip): workspace.unseal_optional(quote) for claim, tip, quote in quoted}
     days = {tip: day for tip, day in session.execute(select(Tip.id, Tip.day))}
 
     def named(found: tuple[Group, ...]) -> tuple[Members, ...]:
@@ -194,5 +224,5 @@ def assess(workspace: Workspace, threshold: int, *, with_evidence: bool = True) 
                 for e in sorted(by_claim.get(status.claim, ()), key=lambda e: (days[e.tip], e.tip))
             ),
         )
-        for status in statuses(workspace, threshold)
+        for status in statuses(workspace, threshold, only)
     ]

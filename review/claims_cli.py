@@ -7,15 +7,14 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .assessment import assess
-from .corroboration import BASES, DEFAULT_THRESHOLD, STANCES
-from .models import Claim, Link
-from .output import cell, console, counted, json_option, print_json
+from .corroboration import BASES, DEFAULT_THRESHOLD
+from .flag_choice import choice_flag, chosen
+from .output import cell, console, done, json_option, print_json, say
+from .service import Review
+from .service.claims import DEFAULT_BASIS, Linked, Replaced
 from .text_input import optional_text, read_text, text_file_option
-from .workspace import Workspace, WorkspaceError
-from .workspace_cli import with_workspace
-
-DEFAULT_BASIS = "secondhand"
+from .wording import counted, support
+from .workspace_cli import with_review
 
 threshold_option = click.option(
     "--threshold",
@@ -33,42 +32,54 @@ def claim_group() -> None:
 
 @claim_group.command("add")
 @click.argument("text", required=False)
-@with_workspace
-def claim_add(workspace: Workspace, text: str | None) -> None:
+@json_option
+@with_review
+def claim_add(review: Review, text: str | None, as_json: bool) -> None:
     """Add a claim and print its id. Without TEXT, reads it from standard input."""
-    claim = Claim(text=workspace.seal(read_text(text, "claim")))
-    workspace.session.add(claim)
-    workspace.session.flush()
-    click.echo(str(claim.id))
+    claim = review.add_claim(read_text(text, "claim"))
+    done(as_json, {"claim": claim}, str(claim))
 
 
 @claim_group.command("edit")
 @click.argument("claim_id", metavar="ID", type=int)
 @click.argument("text", required=False)
-@with_workspace
-def claim_edit(workspace: Workspace, claim_id: int, text: str | None) -> None:
+@json_option
+@with_review
+def claim_edit(review: Review, claim_id: int, text: str | None, as_json: bool) -> None:
     """Reword a claim; its links stay. Without TEXT, reads it from standard input."""
-    workspace.claim(claim_id).text = workspace.seal(read_text(text, "claim"))
-    click.echo(f"Claim {claim_id} reworded.")
+    review.reword_claim(claim_id, read_text(text, "claim"))
+    done(as_json, {"claim": claim_id}, f"Claim {claim_id} reworded.")
 
 
 @claim_group.command("remove")
 @click.argument("claim_id", metavar="ID", type=int)
-@with_workspace
-def claim_remove(workspace: Workspace, claim_id: int) -> None:
+@json_option
+@with_review
+def claim_remove(review: Review, claim_id: int, as_json: bool) -> None:
     """Remove a claim and its links; its id is never reused."""
-    claim = workspace.claim(claim_id)
-    links = len(claim.links)
-    workspace.session.delete(claim)
-    click.echo(f"Claim {claim_id} removed, with {counted(links, 'link', 'links')}.")
+    links = review.remove_claim(claim_id)
+    message = f"Claim {claim_id} removed, with {counted(links, 'link', 'links')}."
+    done(as_json, {"claim": claim_id, "links_removed": links}, message)
+
+
+def _replaced_text(old: Replaced, linked: Linked, quote_given: bool) -> str:
+    if not old.had_quote:
+        quote = "it had no quote"
+    elif quote_given:
+        quote = "its quote is replaced by the new one"
+    elif linked.has_quote:
+        quote = "its quote is kept"
+    else:
+        quote = "its quote is dropped"
+    return f"This replaces the link it had: {old.stance} ({old.basis}); {quote}."
 
 
 @click.command("link")
 @click.argument("tip_ref", metavar="TIP")
 @click.argument("claim_id", metavar="CLAIM", type=int)
-@click.option("--supports", "stance", flag_value="supports", help="The tip supports the claim.")
-@click.option("--contradicts", "stance", flag_value="contradicts", help="The tip contradicts it.")
-@click.option("--context", "stance", flag_value="context", help="Background; counts for nothing.")
+@choice_flag("stance", "supports", "The tip supports the claim.")
+@choice_flag("stance", "contradicts", "The tip contradicts it.")
+@choice_flag("stance", "context", "Background; counts for nothing.")
 @click.option(
     "--basis",
     type=click.Choice(BASES),
@@ -82,46 +93,61 @@ def claim_remove(workspace: Workspace, claim_id: int) -> None:
     "history: prefer --quote-file -.",
 )
 @text_file_option("quote", "quote")
-@with_workspace
+@click.option("--drop-quote", is_flag=True, help="Drop the quote of the link this one replaces.")
+@json_option
+@with_review
 def link(
-    workspace: Workspace,
+    review: Review,
     tip_ref: str,
     claim_id: int,
-    stance: str | None,
     basis: str,
     quote: str | None,
     quote_file: Path | None,
+    drop_quote: bool,
+    as_json: bool,
 ) -> None:
-    """Link a tip to a claim; linking the same pair again replaces the link.
+    """Link a tip to a claim with one stance; linking the same pair again replaces the link.
 
     The basis defaults to secondhand, which counts for nothing: say --basis firsthand or
-    --basis document when the tip shows the source saw it or holds the record.
+    --basis document when the tip shows the source saw it or holds the record. A replaced
+    link's quote is kept unless a new one or --drop-quote is given.
     """
-    if stance not in STANCES:
-        raise click.UsageError("say how: --supports, --contradicts or --context")
-    tip, claim = workspace.tip(tip_ref), workspace.claim(claim_id)
+    stance = chosen("stance", "say how: --supports, --contradicts or --context")
+    if drop_quote and (quote is not None or quote_file is not None):
+        raise click.UsageError("--drop-quote and a new quote refuse each other: give one")
+    review.check_link(tip_ref, claim_id)
     quote = optional_text(quote, quote_file, "quote")
-    sealed = None if quote is None else workspace.seal(quote)
-    workspace.session.merge(
-        Link(tip_id=tip.id, claim_id=claim.id, stance=stance, basis=basis, quote=sealed)
-    )
-    click.echo(f"Tip {tip.id} {stance} claim {claim.id} ({basis}).")
-    if stance != "context" and basis == "secondhand":
-        click.echo("Secondhand links are weak: shown, never counted.", err=True)
+    linked = review.link(tip_ref, claim_id, stance, basis, quote, drop_quote=drop_quote)
+    if as_json:
+        print_json(
+            {
+                "tip": linked.tip,
+                "claim": linked.claim,
+                "stance": stance,
+                "basis": basis,
+                "has_quote": linked.has_quote,
+                "replaced": linked.replaced is not None,
+                "weak": linked.weak,
+            }
+        )
+        return
+    say(f"Tip {linked.tip} {stance} claim {linked.claim} ({basis}).")
+    if linked.replaced is not None:
+        say(_replaced_text(linked.replaced, linked, quote is not None))
+    if linked.weak:
+        say("Secondhand links are weak: shown, never counted.", err=True)
 
 
 @click.command("unlink")
 @click.argument("tip_ref", metavar="TIP")
 @click.argument("claim_id", metavar="CLAIM", type=int)
-@with_workspace
-def unlink(workspace: Workspace, tip_ref: str, claim_id: int) -> None:
+@json_option
+@with_review
+def unlink(review: Review, tip_ref: str, claim_id: int, as_json: bool) -> None:
     """Remove the link between a tip and a claim."""
-    tip = workspace.tip(tip_ref)
-    found = workspace.session.get(Link, (tip.id, claim_id))
-    if found is None:
-        raise WorkspaceError(f"tip {tip.id} is not linked to claim {claim_id}")
-    workspace.session.delete(found)
-    click.echo(f"Tip {tip.id} is no longer linked to claim {claim_id}.")
+    tip = review.unlink(tip_ref, claim_id)
+    message = f"Tip {tip} is no longer linked to claim {claim_id}."
+    done(as_json, {"tip": tip, "claim": claim_id}, message)
 
 
 def _groups_text(found: tuple[tuple[str, ...], ...]) -> str:
@@ -131,14 +157,14 @@ def _groups_text(found: tuple[tuple[str, ...], ...]) -> str:
 @click.command("claims")
 @threshold_option
 @json_option
-@with_workspace
-def claims(workspace: Workspace, threshold: int, as_json: bool) -> None:
+@with_review
+def claims(review: Review, threshold: int, as_json: bool) -> None:
     """Each claim's status and its independent groups; with --json, its evidence too."""
-    views = assess(workspace, threshold, with_evidence=as_json)
+    views = review.claims(threshold, with_evidence=as_json)
     if as_json:
         print_json([view.as_json() for view in views])
         return
-    table = Table("Claim", "Status", f"Independent (of {threshold})", "Text", "Groups")
+    table = Table("Claim", "Status", "Support", "Text", "Groups")
     for view in views:
         lines = [
             f"{label}: {_groups_text(found)}"
@@ -151,6 +177,15 @@ def claims(workspace: Workspace, threshold: int, as_json: bool) -> None:
             if found
         ]
         table.add_row(
-            *map(cell, (view.id, view.status, len(view.supporting), view.text, "\n".join(lines)))
+            *map(
+                cell,
+                (
+                    view.id,
+                    view.status,
+                    support(len(view.supporting), threshold),
+                    view.text,
+                    "\n".join(lines),
+                ),
+            )
         )
     console().print(table)

@@ -40,7 +40,6 @@ Status = Literal[
 STANCES: tuple[Stance, ...] = get_args(Stance)
 BASES: tuple[Basis, ...] = get_args(Basis)
 RELATION_KINDS: tuple[RelationKind, ...] = get_args(RelationKind)
-STATUSES: tuple[Status, ...] = get_args(Status)
 COUNTING_BASES: frozenset[Basis] = frozenset({"firsthand", "document"})
 DEFAULT_THRESHOLD = 2
 

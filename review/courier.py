@@ -6,27 +6,57 @@ decrypts a tip. ``proxy`` sends everything through Tor (``socks5h://127.0.0.1:90
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, BinaryIO, TypeVar
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from keys import courier_api as wire
 from keys.courier import EMPTY_BODY_SHA256, CourierRequest, sign_request
+from keys.private_files import private_output
 from keys.signing import SigningKey
 
-from .private_files import private_output
+from .printable import one_line
 
-API = "/courier/v1"
 TIMEOUT = (60, 600)  # connect, read: onion services are slow to reach
 _BLOCK = 1 << 20
+T = TypeVar("T")
 
 
 class CourierFailed(Exception):
     """The server refused or could not be reached; the message says which and why."""
+
+
+Transferred = Callable[[int], None]  # told the bytes moved so far
+
+
+@dataclass(frozen=True)
+class Fetched:
+    size: int  # bytes
+    items: int | None  # in the bundle: the tips it carries, if the server says
+    left: int  # items that wait on the server for a later bundle
+
+
+class _CountingReader:
+    """A file read as a request body, telling ``progress`` how much has gone."""
+
+    def __init__(self, file: BinaryIO, size: int, progress: Transferred) -> None:
+        self._file, self._size, self._progress, self._sent = file, size, progress, 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def read(self, size: int = -1) -> bytes:
+        block = self._file.read(size)
+        self._sent += len(block)
+        self._progress(self._sent)
+        return block
 
 
 class Courier:
@@ -38,8 +68,10 @@ class Courier:
             self._http.proxies = {"http": proxy, "https": proxy}
 
     def _call(self, method: str, endpoint: str, body_sha256: str, **kwargs: Any) -> Any:
-        url = self._base + API + endpoint
-        signed = CourierRequest(method, urlsplit(url).path, int(time.time()), body_sha256)
+        url = self._base + wire.path(endpoint)
+        parts = urlsplit(url)
+        path = wire.signed_path(parts.path, parts.query)
+        signed = CourierRequest(method, path, int(time.time()), body_sha256)
         try:
             response = self._http.request(
                 method, url, headers=sign_request(self._key, signed), timeout=TIMEOUT, **kwargs
@@ -50,56 +82,79 @@ class Courier:
             raise CourierFailed(f"the server refused ({response.status_code}): {_reason(response)}")
         return response
 
-    def fetch(self, out: Path) -> int:
-        """Download the bundle of undelivered items to ``out``; returns its size in bytes.
+    def fetch(self, out: Path, max_bytes: int, progress: Transferred | None = None) -> Fetched:
+        """Download a bundle of the oldest undelivered items, at most ``max_bytes``, to ``out``.
 
         ``out`` appears only once the whole bundle has arrived; an earlier file there is kept
         until then.
         """
         size = 0
+        endpoint = f"{wire.BUNDLE}?{urlencode({wire.MAX_BYTES_PARAM: max_bytes})}"
         try:
             with (
                 private_output(out) as dst,
-                self._call("GET", "/bundle", EMPTY_BODY_SHA256, stream=True) as response,
+                self._call("GET", endpoint, EMPTY_BODY_SHA256, stream=True) as response,
             ):
+                try:
+                    items = wire.parse_items(response.headers.get(wire.ITEMS_HEADER))
+                    left = wire.parse_items_left(response.headers.get(wire.ITEMS_LEFT_HEADER))
+                except wire.CourierFormatError as err:
+                    raise CourierFailed(f"{err}; check --server") from None
                 for block in response.iter_content(_BLOCK):
                     dst.write(block)
                     size += len(block)
+                    if progress is not None:
+                        progress(size)
         except requests.RequestException as err:
             raise CourierFailed(
                 f"the download was interrupted ({type(err).__name__}); run fetch again"
             ) from None
         except OSError as err:
             raise CourierFailed(f"cannot write {out}: {err.strerror or err}") from None
-        return size
+        return Fetched(size, items, left)
 
-    def push(self, reply_bundle: Path) -> dict[str, int]:
+    def push(
+        self, reply_bundle: Path, confirmation_out: Path, progress: Transferred | None = None
+    ) -> wire.PushAnswer:
+        """Upload a reply bundle; the server's signed delivery confirmation goes to
+        ``confirmation_out``, for the offline machine."""
         digest = _file_sha256(reply_bundle)
-        with reply_bundle.open("rb") as body:
-            response = self._call("POST", "/replies", digest, data=body)
-        return _answer(response, "stored", "already_stored")
+        with reply_bundle.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            body = file if progress is None else _CountingReader(file, size, progress)
+            response = self._call("POST", wire.REPLIES, digest, data=body)
+        answer = _answer(wire.PushAnswer.parse, response)
+        confirmation = _answer(wire.delivery_file, response)
+        try:
+            with private_output(confirmation_out) as dst:
+                dst.write(confirmation)
+        except OSError as err:
+            raise CourierFailed(
+                f"cannot write {confirmation_out}: {err.strerror or err}; push again"
+            ) from None
+        return answer
 
-    def ack(self, ack_file: Path) -> dict[str, int]:
+    def ack(self, ack_file: Path) -> wire.AckAnswer:
         body = ack_file.read_bytes()
+        try:
+            wire.parse_ack(body)  # refused here already, without a round trip, if malformed
+        except wire.CourierFormatError as err:
+            raise CourierFailed(f"{ack_file}: {err}") from None
         digest = hashlib.sha256(body).hexdigest()
-        return _answer(self._call("POST", "/ack", digest, data=body), "acknowledged")
+        return _answer(wire.AckAnswer.parse, self._call("POST", wire.ACK, digest, data=body))
 
 
-def _answer(response: requests.Response, *counts: str) -> dict[str, int]:
-    """The counts a successful courier call answers with; anything else is not Cairn's API."""
-    with contextlib.suppress(ValueError, KeyError, TypeError):
-        answer = response.json()
-        found = {name: answer[name] for name in counts}
-        if all(type(number) is int for number in found.values()):
-            return found
-    raise CourierFailed("the server's answer is not Cairn's courier API; check --server")
+def _answer(parse: Callable[[bytes], T], response: requests.Response) -> T:
+    """What a successful courier call answers; anything else is not Cairn's API."""
+    try:
+        return parse(response.content)
+    except wire.CourierFormatError as err:
+        raise CourierFailed(f"{err}; check --server") from None
 
 
 def _reason(response: requests.Response) -> str:
-    try:
-        return str(response.json()["error"])
-    except (ValueError, KeyError, TypeError):
-        return response.reason or "no reason given"
+    """The server's words for a refusal, as one line that cannot act on a terminal (I11)."""
+    return one_line(wire.parse_error(response.content) or response.reason or "no reason given")
 
 
 def _file_sha256(path: Path) -> str:

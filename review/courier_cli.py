@@ -7,17 +7,23 @@ and reply bundles back. Its key signs each request; the server must know it
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import click
 import platformdirs
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from keys.signing import SigningKey, parse_signing_key
+from keys.bundle import DEFAULT_MAX_BYTES
+from keys.private_files import open_new
+from keys.signing import KeyKind, SigningKey, parse_signing_key
 
-from .courier import Courier, CourierFailed
+from .courier import Courier, CourierFailed, Transferred
+from .output import console, json_option, print_json, say
+from .path_options import data_path_option
+from .wording import counted
 
 T = TypeVar("T")
 
@@ -31,7 +37,7 @@ def _with_courier(
 ) -> T:
     """Run one request; a missing key or a refusal becomes a one-line error."""
     try:
-        key = parse_signing_key(key_path.read_text())
+        key = parse_signing_key(key_path.read_text(), KeyKind.COURIER)
     except (OSError, ValueError) as err:
         raise click.ClickException(
             f"cannot read the courier key {key_path} ({err}); make one with `review courier new`"
@@ -45,12 +51,10 @@ def _with_courier(
 server_option = click.option(
     "--server", required=True, help="The server's courier address, e.g. http://xyz.onion"
 )
-key_option = click.option(
+key_option = data_path_option(
     "--courier-key",
     "key_path",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=default_courier_key,
-    show_default="the user's data directory",
     help="The courier's signing key (from `review courier new`).",
 )
 proxy_option = click.option(
@@ -60,28 +64,46 @@ proxy_option = click.option(
 )
 
 
+@contextmanager
+def transfer_progress(verb: str, total: int | None, as_json: bool) -> Iterator[Transferred]:
+    """A progress bar of bytes on standard error while a transfer runs, when that is a
+    terminal and the output is not JSON."""
+    err = console(stderr=True)
+    progress = Progress(
+        TextColumn(verb),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json or not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task(verb, total=total)
+        yield lambda done: progress.update(task, completed=done)
+
+
 @click.group("courier")
 def courier_group() -> None:
     """The courier's key (on the networked machine)."""
 
 
 @courier_group.command("new")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=default_courier_key,
-    show_default="the user's data directory",
-)
-def courier_new(out: Path) -> None:
+@data_path_option("--out", default=default_courier_key, help="Where to write the new key.")
+@json_option
+def courier_new(out: Path, as_json: bool) -> None:
     """Make a courier signing key and print its public half for `intake couriers add`."""
     out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = SigningKey.generate()
+    key = SigningKey.generate(KeyKind.COURIER)
     try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        f = open_new(out)
     except FileExistsError:
         raise click.ClickException(f"{out} already exists; it is never overwritten") from None
-    with os.fdopen(fd, "w") as f:
-        f.write(f"{key}\n")
+    with f:
+        f.write(f"{key}\n".encode())
+    if as_json:
+        print_json({"key_file": str(out), "public_key": str(key.verify_key)})
+        return
     click.echo(f"Wrote the courier key {out} (readable by you only).", err=True)
     click.echo("On the server: intake couriers add KEY --name NAME, with this KEY:", err=True)
     click.echo(str(key.verify_key))
@@ -92,10 +114,39 @@ def courier_new(out: Path) -> None:
 @key_option
 @proxy_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def fetch(server: str, key_path: Path, proxy: str | None, out: Path) -> None:
-    """Download the bundle of new tips; carry it to the offline machine for `review import`."""
-    size = _with_courier(server, key_path, proxy, lambda courier: courier.fetch(out))
-    click.echo(f"Wrote {out} ({size:,} bytes).")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="The bundle's size at most; the tips left over come in the next bundle.",
+)
+@json_option
+def fetch(
+    server: str, key_path: Path, proxy: str | None, out: Path, max_bytes: int, as_json: bool
+) -> None:
+    """Download a bundle of new tips; carry it to the offline machine for `review import`."""
+    with transfer_progress("Fetching", None, as_json) as progress:
+        got = _with_courier(
+            server, key_path, proxy, lambda courier: courier.fetch(out, max_bytes, progress)
+        )
+    if as_json:
+        print_json({"bundle": str(out), "bytes": got.size, "tips": got.items, "left": got.left})
+        return
+    if got.items == 0:
+        say(f"Nothing new: wrote {out}, a bundle with no tips ({got.size:,} bytes).")
+    else:
+        carried = "" if got.items is None else f": {counted(got.items, 'tip', 'tips')}"
+        say(f"Wrote {out} ({got.size:,} bytes){carried}.")
+    if got.left:
+        say(
+            f"{got.left} more tips wait on the server: fetch again once this bundle is imported "
+            "and acknowledged (`review import`, then `review ack`)."
+        )
+
+
+def default_confirmation_path(reply_bundle: Path) -> Path:
+    return reply_bundle.with_name(f"{reply_bundle.name.removesuffix('.tar')}.delivered.json")
 
 
 @click.command("push")
@@ -103,13 +154,44 @@ def fetch(server: str, key_path: Path, proxy: str | None, out: Path) -> None:
 @key_option
 @proxy_option
 @click.argument("reply_bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def push(server: str, key_path: Path, proxy: str | None, reply_bundle: Path) -> None:
-    """Upload a reply bundle written by `review outbox --out` on the offline machine."""
-    result = _with_courier(server, key_path, proxy, lambda courier: courier.push(reply_bundle))
+@click.option(
+    "--confirmation-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the server's delivery confirmation "
+    "[default: beside the bundle, BUNDLE.delivered.json].",
+)
+@json_option
+def push(
+    server: str,
+    key_path: Path,
+    proxy: str | None,
+    reply_bundle: Path,
+    confirmation_out: Path | None,
+    as_json: bool,
+) -> None:
+    """Upload a reply bundle written by `review outbox --out` on the offline machine.
+
+    Writes the server's signed delivery confirmation; carry it back to the offline machine
+    for `review delivered`, which empties the outbox of the delivered replies.
+    """
+    confirmation = confirmation_out or default_confirmation_path(reply_bundle)
+    size = reply_bundle.stat().st_size
+    with transfer_progress("Pushing", size, as_json) as progress:
+        result = _with_courier(
+            server,
+            key_path,
+            proxy,
+            lambda courier: courier.push(reply_bundle, confirmation, progress),
+        )
+    if as_json:
+        print_json({**result.to_json(), "confirmation": str(confirmation)})
+        return
     click.echo(
-        f"Delivered {result['stored']} replies ({result['already_stored']} were delivered before, "
+        f"Delivered {result.stored} replies ({result.already_stored} were delivered before, "
         "and may have been read and deleted since)."
     )
+    click.echo("Delivery confirmation for `review delivered` on the offline machine:", err=True)
+    click.echo(str(confirmation))
 
 
 @click.command("ack")
@@ -117,7 +199,11 @@ def push(server: str, key_path: Path, proxy: str | None, reply_bundle: Path) -> 
 @key_option
 @proxy_option
 @click.argument("ack_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def ack(server: str, key_path: Path, proxy: str | None, ack_file: Path) -> None:
+@json_option
+def ack(server: str, key_path: Path, proxy: str | None, ack_file: Path, as_json: bool) -> None:
     """Tell the server which tips the offline machine imported, so it can delete them."""
     result = _with_courier(server, key_path, proxy, lambda courier: courier.ack(ack_file))
-    click.echo(f"The server acknowledged {result['acknowledged']} items.")
+    if as_json:
+        print_json(result.to_json())
+        return
+    click.echo(f"The server acknowledged {result.acknowledged} items.")

@@ -14,10 +14,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from keys.private_files import private_output
 from keys.sealed import ItemHeader, open_item
 
 from .models import Tip
-from .private_files import private_output
 from .workspace import Workspace
 
 MAX_STEM = 80

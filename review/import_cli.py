@@ -7,66 +7,75 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from keys.bundle import BundleError
-from keys.signing import parse_verify_key
-
-from .importer import BundleImport
-from .output import console, counted
-from .workspace import Workspace, WorkspaceError
-from .workspace_cli import with_workspace
+from .output import console, json_option, print_json, say
+from .service import Review
+from .wording import counted, tip_kinds
+from .workspace_cli import with_review
 
 
 @click.command("trust")
 @click.argument("server_key")
 @click.option("--replace", is_flag=True, help="Replace a key pinned before.")
-@with_workspace
-def trust(workspace: Workspace, server_key: str, replace: bool) -> None:
-    """Pin the server's bundle key (cairnpub1...), as the operator gave it to you.
+@json_option
+@with_review
+def trust(review: Review, server_key: str, replace: bool, as_json: bool) -> None:
+    """Pin the server's bundle key (cairnserver1...), as the operator gave it from `intake init`.
 
     Bundles are imported only when this key signed them.
     """
-    try:
-        key = parse_verify_key(server_key)
-    except ValueError as err:
-        raise click.ClickException(str(err)) from None
-    pinned = workspace.pinned_server_key()
-    if pinned is not None and pinned != key and not replace:
-        raise click.ClickException(
-            f"this workspace already trusts {pinned}; check the new key with the operator, "
-            "then pass --replace"
-        )
-    workspace.pin_server_key(key)
-    click.echo(f"Pinned the server key {key}; bundles signed by any other key are refused.")
+    key = review.trust(server_key, replace=replace)
+    if as_json:
+        print_json({"server_key": key})
+        return
+    say(f"Pinned the server key {key}; bundles signed by any other key are refused.")
 
 
 @click.command("import")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@with_workspace
-def import_(workspace: Workspace, bundle: Path) -> None:
+@click.option(
+    "--ack-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the ack file [default: beside the bundle, BUNDLE.ack.json].",
+)
+@json_option
+@with_review
+def import_(review: Review, bundle: Path, ack_out: Path | None, as_json: bool) -> None:
     """Verify a bundle from the server completely, then add its tips.
 
     The signature, the manifest, every item's hash, and that every item opens with your identity
     are all checked first; if anything fails, nothing is imported. Importing a bundle again adds
-    nothing. Writes the ack file that tells the server, through the courier, what arrived.
+    nothing. Writes the ack file that tells the server, through the courier, what arrived; an
+    existing file that is not this bundle's ack is never overwritten.
     """
-    try:
-        with BundleImport(workspace, bundle) as job:
-            progress = Progress(
-                TextColumn("Verifying"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console(stderr=True),
-                transient=True,
-            )
-            with progress:
-                task = progress.add_task("verify", total=len(job.items))
-                for _ in job.verify():
-                    progress.advance(task)
-            result = job.store()
-    except (BundleError, WorkspaceError) as err:
-        raise click.ClickException(f"{err}; nothing was imported") from None
+    progress = Progress(
+        TextColumn("Verifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=True,
+        disable=as_json,
+    )
+    with progress:
+        task = progress.add_task("verify", total=None)
+        result = review.import_bundle(
+            bundle,
+            lambda done, total: progress.update(task, completed=done, total=total),
+            ack_out,
+        )
+    if as_json:
+        print_json(
+            {
+                "added": list(result.added),
+                "already": list(result.already),
+                "messages": result.messages,
+                "files": result.files,
+                "ack": str(result.ack_path),
+            }
+        )
+        return
     added = counted(len(result.added), "new tip", "new tips")
-    click.echo(f"Imported {added} from {bundle.name} ({len(result.already)} already here).")
-    click.echo("Ack file for the courier:", err=True)
-    click.echo(str(result.ack_path))
+    kinds = f": {tip_kinds(result.messages, result.files)}" if result.added else ""
+    say(f"Imported {added} from {bundle.name} ({len(result.already)} already here){kinds}.")
+    say("Ack file for the courier:", err=True)
+    say(str(result.ack_path))

@@ -29,19 +29,18 @@ from types import TracebackType
 from sqlalchemy import insert, select
 
 from keys import age
-from keys.age.encryption import Source as ByteSource
 from keys.bundle import Bundle, BundleError, BundleItem, open_bundle
+from keys.courier_api import sign_ack
+from keys.private_files import private_output
 from keys.sealed import open_item
 
 from .models import Import, Source, Tip
-from .private_files import write_private_file
 from .pseudonyms import pseudonym_for
 from .workspace import Workspace, WorkspaceError
 
 TIP_KINDS = frozenset({"message", "file"})
 PREVIEW_CHARS = 80
 MEMORY_BUDGET = 64 << 20  # bytes of ciphertext held in memory between verify and store
-ACK_FORMAT = "cairn-ack"
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ class _ContentInspector:
         self.start = bytearray()
         self._keep = keep
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         self.digest.update(data)
         if len(self.start) < self._keep:
             self.start += data[: self._keep - len(self.start)]
@@ -83,18 +82,21 @@ def preview(start: bytes) -> str:
 class BundleImport:
     """One import: ``verify()`` (a generator, one step per item), then ``store()``."""
 
-    def __init__(self, workspace: Workspace, path: Path) -> None:
+    def __init__(self, workspace: Workspace, path: Path, ack_path: Path) -> None:
         server_key = workspace.pinned_server_key()
         if server_key is None:
             raise WorkspaceError(
                 "no server key is pinned; pin the one the operator gave you with "
-                "`review trust cairnpub1...`"
+                "`review trust cairnserver1...`"
             )
         self._workspace = workspace
         self._path = path
+        self._server_key = server_key
         self._bundle: Bundle = open_bundle(path, server_key)
         self.items = self._bundle.items
+        self._ack_path = ack_path
         try:
+            self._check_ack_path()
             self._staging = Path(tempfile.mkdtemp(prefix=".import-", dir=workspace.tips_dir))
         except BaseException:
             self._bundle.close()
@@ -117,6 +119,7 @@ class BundleImport:
 
     def verify(self) -> Iterator[BundleItem]:
         """Check every item; raises at the first that fails, having stored nothing."""
+        self._check_reply_recipients()
         known = self._known_hashes()
         for item in self.items:
             if item.kind not in TIP_KINDS:
@@ -127,11 +130,40 @@ class BundleImport:
                         f"tip {item.id} is already in the workspace with other content; "
                         "ask the operator why the server reused its id"
                     )
-                self._bundle.copy_item(item, _Discard())
+                self._bundle.check_item(item)
                 self._already.append(item.id)
             else:
                 self._staged.append(self._stage(item))
             yield item
+
+    def _check_reply_recipients(self) -> None:
+        """Refuse a bundle that gives a source another reply recipient than the pinned one (I12).
+
+        A reply recipient derives from the source's codename, so it never legitimately changes:
+        the first one seen is pinned, and a server that offers another wants to read the replies.
+        """
+        rows = self._workspace.session.execute(
+            select(Source.id, Source.pseudonym, Source.reply_recipient)
+        ).all()
+        names = {source: f"the source {pseudonym}" for source, pseudonym, _ in rows}
+        pinned = {source: recipient for source, _, recipient in rows if recipient}
+        for item in self.items:
+            if not item.reply_recipient:
+                continue
+            try:
+                age.parse_recipient(item.reply_recipient)
+            except ValueError:
+                raise BundleError(
+                    f"item {item.id} gives its source a reply recipient that is not an age "
+                    "recipient"
+                ) from None
+            if pinned.setdefault(item.source, item.reply_recipient) != item.reply_recipient:
+                who = names.get(item.source, f"the new source {item.source}")
+                raise WorkspaceError(
+                    f"the bundle gives {who} another reply recipient than the one first seen; "
+                    "it never changes, so the server may be trying to read your replies: do not "
+                    "import this bundle, and tell the operator the server may be compromised"
+                )
 
     def _known_hashes(self) -> dict[str, str]:
         ids = [item.id for item in self.items]
@@ -156,7 +188,7 @@ class BundleImport:
         with staged.open("rb") as src:
             return self._open(item, src, ciphertext=None)
 
-    def _open(self, item: BundleItem, src: ByteSource, ciphertext: bytes | None) -> StagedTip:
+    def _open(self, item: BundleItem, src: age.Reader, ciphertext: bytes | None) -> StagedTip:
         """Decrypt one item, keeping only its summary and fingerprint."""
         inspector = _ContentInspector(keep=PREVIEW_CHARS * 4 if item.kind == "message" else 0)
         try:
@@ -239,22 +271,44 @@ class BundleImport:
                 taken.add(name)
                 source = sources[item.source] = Source(id=item.source, pseudonym=name)
                 session.add(source)
-            if item.reply_recipient:
+            if not source.reply_recipient:  # pinned at first sight (I12)
                 source.reply_recipient = item.reply_recipient
         session.flush()
 
     def _write_ack(self, added: tuple[str, ...]) -> Path:
-        """List every item of the bundle that is now verified and kept in the workspace."""
-        server_key = self._workspace.pinned_server_key()
-        ack = {
-            "format": ACK_FORMAT,
-            "version": 1,
-            "server": str(server_key),
-            "items": sorted([*added, *self._already]),
-        }
-        path = self._workspace.acks_dir / f"{self._path.name.removesuffix('.tar')}.ack.json"
-        write_private_file(path, (json.dumps(ack, indent=2) + "\n").encode())
-        return path
+        """List every item of the bundle that is now verified and kept in the workspace, signed
+        by the workspace's key: the server honours acks only from workspaces it accepted."""
+        ack = sign_ack(self._workspace.signing_key, self._server_key, (*added, *self._already))
+        if not _holds(self._ack_path, ack):  # importing again writes the same ack again
+            with private_output(self._ack_path, overwrite=False) as out:
+                out.write(ack)
+        return self._ack_path
+
+    def _check_ack_path(self) -> None:
+        """Refuse, before anything is imported, an ack path that cannot take this bundle's ack.
+
+        An import acknowledges every item of its bundle, and a signature by the workspace's key
+        is deterministic, so an existing file there is either that very ack or something else,
+        which is never overwritten.
+        """
+        path = self._ack_path
+        if not path.parent.is_dir():
+            raise WorkspaceError(f"the directory {path.parent} for the ack does not exist")
+        if path.exists():
+            items = (item.id for item in self.items)
+            if not _holds(path, sign_ack(self._workspace.signing_key, self._server_key, items)):
+                raise WorkspaceError(
+                    f"{path} already exists and is not this bundle's ack; move it or give "
+                    "--ack-out another path"
+                )
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` exists and holds exactly ``data``."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except FileNotFoundError:
+        return False
 
 
 def _write_new(path: Path, data: bytes) -> None:
@@ -262,8 +316,3 @@ def _write_new(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
-
-
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)

@@ -8,22 +8,35 @@ import click
 import platformdirs
 
 from keys import age
-from keys.identity_file import WrongPassphraseError, read_identity_file, write_identity_file
+from keys.identity_file import (
+    PASSPHRASE_WORDS,
+    WrongPassphraseError,
+    generate_passphrase,
+    read_identity_file,
+    write_identity_file,
+)
+from keys.private_files import open_new
 
+from . import agent
+from .output import done, json_option, print_json
 from .passphrase import read_passphrase
+from .path_options import data_path_option
 
 
 def default_identity_path() -> Path:
     return platformdirs.user_data_path("cairn") / "identity.age"
 
 
-identity_option = click.option(
+def recipient_path(identity_path: Path) -> Path:
+    """Where the identity's public recipient is kept in the clear: ``identity.pub``."""
+    return identity_path.with_suffix(".pub")
+
+
+identity_option = data_path_option(
     "--identity",
     "identity_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="CAIRN_IDENTITY",
     default=default_identity_path,
-    show_default="the user's data directory, or $CAIRN_IDENTITY",
+    envvar="CAIRN_IDENTITY",
     help="The passphrase-protected identity file.",
 )
 passphrase_file_option = click.option(
@@ -60,27 +73,51 @@ def keys_group() -> None:
 
 
 @keys_group.command("new")
-@click.option(
+@data_path_option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="CAIRN_IDENTITY",
     default=default_identity_path,
-    show_default="the user's data directory, or $CAIRN_IDENTITY",
+    envvar="CAIRN_IDENTITY",
     help="Where to write the new identity file (never overwritten).",
 )
 @passphrase_file_option
-def keys_new(out: Path, passphrase_file: Path | None) -> None:
+@click.option(
+    "--generate-passphrase",
+    "generate",
+    is_flag=True,
+    help=f"Make a passphrase of {PASSPHRASE_WORDS} random words, show it once, and use it.",
+)
+@json_option
+def keys_new(out: Path, passphrase_file: Path | None, generate: bool, as_json: bool) -> None:
     """Make a new identity on this (offline) machine and print its recipient.
 
     Give the printed age1... recipient to the operator. Keep the identity file and its
-    passphrase safe: losing either loses every tip sent to it.
+    passphrase safe: losing either loses every tip sent to it. The passphrase needs at least
+    15 characters; --generate-passphrase makes a strong one.
     """
-    if out.exists():
-        raise click.ClickException(f"{out} already exists; it is never overwritten")
-    passphrase = read_passphrase(passphrase_file, new=True)
+    for taken in (out, recipient_path(out)):
+        if taken.exists():
+            raise click.ClickException(f"{taken} already exists; it is never overwritten")
+    if generate and passphrase_file is not None:
+        raise click.ClickException(
+            "give --passphrase-file (or $CAIRN_PASSPHRASE_FILE) or --generate-passphrase, not both"
+        )
+    if generate:
+        passphrase = generate_passphrase()
+        click.echo(
+            "Your passphrase, shown only this once; write it down and keep it apart from this "
+            f"machine:\n\n    {passphrase}\n",
+            err=True,
+        )
+    else:
+        passphrase = read_passphrase(passphrase_file, new=True)
     out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     identity = age.X25519Identity.generate()
     write_identity_file(out, identity, passphrase)
+    with open_new(recipient_path(out), 0o644) as public:  # public: `keys show` needs no passphrase
+        public.write(f"{identity.recipient}\n".encode())
+    if as_json:
+        print_json({"identity_file": str(out), "recipient": str(identity.recipient)})
+        return
     click.echo(f"Wrote the identity file {out} (readable by you only).", err=True)
     click.echo("Give this recipient to the operator (`intake init --recipient ...`):", err=True)
     click.echo(str(identity.recipient))
@@ -89,6 +126,32 @@ def keys_new(out: Path, passphrase_file: Path | None) -> None:
 @keys_group.command("show")
 @identity_option
 @passphrase_file_option
-def keys_show(identity_path: Path, passphrase_file: Path | None) -> None:
-    """Print the age1... recipient of an identity file."""
-    click.echo(str(load_identity(identity_path, passphrase_file).recipient))
+@json_option
+def keys_show(identity_path: Path, passphrase_file: Path | None, as_json: bool) -> None:
+    """Print the age1... recipient of an identity file.
+
+    It is public: read from the identity.pub beside the file, or from the unlocked agent; only
+    an identity file without either (made by an older version) asks the passphrase.
+    """
+    recipient = str(_recipient(identity_path, passphrase_file))
+    done(as_json, {"recipient": recipient}, recipient)
+
+
+def _recipient(identity_path: Path, passphrase_file: Path | None) -> age.X25519Recipient:
+    public = recipient_path(identity_path)
+    try:
+        text = public.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        text = None  # none beside it (an older identity file): the agent or the passphrase
+    if text is not None:
+        try:
+            return age.parse_recipient(text)
+        except ValueError:
+            raise click.ClickException(
+                f"{public} holds no age1... recipient; delete it to be asked the passphrase"
+            ) from None
+    try:
+        held = agent.connect(identity_path)
+    except agent.AgentError as err:
+        raise click.ClickException(str(err)) from None
+    return (held or load_identity(identity_path, passphrase_file)).recipient

@@ -120,7 +120,7 @@ class Relation(Base):
 
 
 class Reply(Base):
-    """A reply sealed into ``outbox/<id>.age``, waiting for the courier."""
+    """A reply sealed into ``outbox/<id>.age``, waiting for the courier until it is delivered."""
 
     __tablename__ = "replies"
     id: Mapped[str] = mapped_column(primary_key=True)
@@ -129,3 +129,12 @@ class Reply(Base):
     size: Mapped[int]
     sha256: Mapped[str]
     source: Mapped[Source] = relationship()
+    delivery: Mapped[Delivery | None] = relationship()
+
+
+class Delivery(Base):
+    """The day the server confirmed it holds a reply; its sealed file has left the outbox."""
+
+    __tablename__ = "deliveries"
+    reply_id: Mapped[str] = mapped_column(ForeignKey("replies.id"), primary_key=True)
+    day: Mapped[str]

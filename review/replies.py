@@ -3,9 +3,10 @@
 A reply is a sealed item of kind "reply" encrypted to the source's reply recipient (from the
 bundle's manifest) and to the reviewer's own recipient, so the reviewer can read it back. The
 reply bundle is a ``keys.bundle`` of kind "replies", signed by the workspace's own Ed25519 key;
-the courier issue decides how the server comes to trust that key. Replies stay in the outbox
-until the courier confirms them, so writing the bundle twice loses nothing (their ids are
-stable, so the server can drop repeats).
+the server's operator accepts that key (`intake reviewers add`). Replies stay in the outbox
+until the server's signed delivery confirmation, carried back by the courier, names them, so
+writing the bundle twice loses nothing (their ids are stable, so the server drops repeats).
+A delivered reply keeps its row; its sealed file leaves the outbox.
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ import contextlib
 import datetime
 import hashlib
 import io
-import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import select
 
 from keys import age
 from keys.bundle import BundleItem, write_bundle
-from keys.sealed import open_item, seal_item
+from keys.private_files import open_new, private_output
+from keys.sealed import ItemWriter, open_item
 
-from .models import Reply, Source
-from .private_files import private_output
+from .models import Delivery, Reply, Source
 from .workspace import Workspace, WorkspaceError
 
 REPLY_MEDIA_TYPE = "text/plain; charset=utf-8"
@@ -49,7 +50,9 @@ def seal_reply(workspace: Workspace, source: Source, text: str) -> Reply:
     check_can_reply(source)
     recipients = [age.parse_recipient(source.reply_recipient), workspace.identity.recipient]
     sealed = io.BytesIO()
-    seal_item(io.BytesIO(text.encode()), sealed, recipients, "reply", media_type=REPLY_MEDIA_TYPE)
+    ItemWriter(sealed, recipients, "reply", media_type=REPLY_MEDIA_TYPE).seal_all(
+        io.BytesIO(text.encode())
+    )
     data = sealed.getvalue()
     reply = Reply(
         id=secrets.token_hex(16),
@@ -58,8 +61,7 @@ def seal_reply(workspace: Workspace, source: Source, text: str) -> Reply:
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
     )
-    fd = os.open(outbox_path(workspace, reply.id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
+    with open_new(outbox_path(workspace, reply.id)) as out:
         out.write(data)
     workspace.session.add(reply)
     return reply
@@ -73,12 +75,29 @@ def reply_text(workspace: Workspace, reply: Reply) -> str:
     return content.getvalue().decode()
 
 
-def outbox(workspace: Workspace) -> list[Reply]:
-    return list(workspace.session.scalars(select(Reply).order_by(Reply.day, Reply.id)))
+def outbox(workspace: Workspace, *, delivered: bool = False) -> list[Reply]:
+    """The replies waiting for the courier (or, with ``delivered``, those delivered)."""
+    is_delivered = Reply.delivery.has() if delivered else ~Reply.delivery.has()
+    query = select(Reply).where(is_delivered).order_by(Reply.day, Reply.id)
+    return list(workspace.session.scalars(query))
+
+
+def mark_delivered(workspace: Workspace, reply_ids: Iterable[str]) -> list[Reply]:
+    """Mark the waiting replies among ``reply_ids`` delivered and remove their sealed files;
+    the replies newly marked."""
+    ids = set(reply_ids)
+    marked = [reply for reply in outbox(workspace) if reply.id in ids]
+    today = datetime.date.today().isoformat()
+    for reply in marked:
+        workspace.session.add(Delivery(reply_id=reply.id, day=today))
+    workspace.session.commit()  # first: a reply must never be waiting without its file
+    for reply in marked:
+        outbox_path(workspace, reply.id).unlink(missing_ok=True)
+    return marked
 
 
 def write_reply_bundle(workspace: Workspace, out: Path) -> list[Reply]:
-    """Write every reply in the outbox into a signed reply bundle at ``out``, all or nothing."""
+    """Write every waiting reply into a signed reply bundle at ``out``, all or nothing."""
     replies = outbox(workspace)
     if not replies:
         raise WorkspaceError("the outbox is empty; write a reply with `review reply SOURCE`")

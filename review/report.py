@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .assessment import ClaimView, EvidenceView, Members
+from .printable import one_line, printable
+from .wording import support
 
 SYMBOLS = {
     "supports": "●",
@@ -70,12 +72,24 @@ def _link(evidence: EvidenceView) -> str:
 
 
 def _count(claim: ClaimView) -> str:
-    return f"{len(claim.supporting)} of {claim.threshold} independent groups"
+    """For example: '2 independent groups support it; 2 are needed'."""
+    return support(len(claim.supporting), claim.threshold)
+
+
+def _count_sentence(claim: ClaimView) -> str:
+    text = _count(claim)
+    return f"{text[0].upper()}{text[1:]}."
 
 
 def _md(text: str) -> str:
-    """User text made inert in Markdown: no markup, no raw HTML, no line breaks."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|~&-])", r"\\\1", " ".join(text.split()))
+    """User text made inert in Markdown: no markup, no raw HTML, no line breaks, nothing that
+    acts on a terminal showing the file (I11)."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~&-])", r"\\\1", one_line(text))
+
+
+def _html(text: str) -> str:
+    """User text made inert in HTML, and in a terminal showing the file (I11)."""
+    return html.escape(printable(text))
 
 
 def to_markdown(report: Report) -> str:
@@ -106,7 +120,7 @@ def to_markdown(report: Report) -> str:
         lines += [f"- {report.label(g)}: {', '.join(g)}" for g in report.groups]
     for claim in report.claims:
         lines += ["", f"## Claim {claim.id}: {claim.status}", "", _md(claim.text), ""]
-        lines.append(f"Supported by {_count(claim)}.")
+        lines.append(_count_sentence(claim))
         for e in claim.evidence:
             lines.append("")
             if e.quote:
@@ -149,7 +163,7 @@ def _cell(marks: list[str]) -> str:
 
 
 def to_html(report: Report) -> str:
-    e = html.escape
+    e = _html
     out = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -197,7 +211,7 @@ def to_html(report: Report) -> str:
         out += [
             f"<h2>Claim {claim.id}: {e(claim.status)}</h2>",
             f"<p>{e(claim.text)}</p>",
-            f"<p>Supported by {e(_count(claim))}.</p>",
+            f"<p>{e(_count_sentence(claim))}</p>",
         ]
         for ev in claim.evidence:
             group = report.label(report.group_of[ev.source])

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from itertools import pairwise
 from pathlib import Path
 
 import click
 from rich.panel import Panel
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from .export import export_tip
-from .models import TIP_STATUSES, Note, Tip
-from .output import cell, console, fitted_table, json_option, print_json, printable
+from .models import TIP_STATUSES
+from .output import cell, console, done, fitted_table, json_option, print_json, say
+from .service import Review
 from .text_input import read_text
-from .tip_content import Summaries, message_text
-from .workspace import Workspace
-from .workspace_cli import with_workspace
-
-
-def _summary(summaries: Summaries, tip: Tip) -> dict[str, object]:
-    details = summaries.of(tip)
-    return {
-        "id": tip.id,
-        "day": tip.day,
-        "source": tip.source.pseudonym,
-        "kind": tip.kind,
-        "status": tip.status,
-        "name": details.name,
-        "type": details.media_type,
-        "length": details.length,
-        "preview": details.preview,
-    }
+from .workspace_cli import with_review
 
 
 @click.command("tips")
@@ -43,75 +26,66 @@ def _summary(summaries: Summaries, tip: Tip) -> dict[str, object]:
 )
 @click.option("--source", "source_ref", help="Only tips from this source (pseudonym or id).")
 @json_option
-@with_workspace
-def tips(
-    workspace: Workspace, statuses: tuple[str, ...], source_ref: str | None, as_json: bool
-) -> None:
-    """List tips, oldest first."""
-    query = select(Tip).options(selectinload(Tip.source)).order_by(Tip.day, Tip.id)
-    if statuses:
-        query = query.where(Tip.status.in_(statuses))
-    if source_ref is not None:
-        query = query.where(Tip.source_id == workspace.source(source_ref).id)
-    counted = workspace.session.execute(select(Note.tip_id, func.count()).group_by(Note.tip_id))
-    note_counts = {tip_id: count for tip_id, count in counted}
-    summaries = Summaries(workspace)
-    rows = [
-        {**_summary(summaries, tip), "notes": note_counts.get(tip.id, 0)}
-        for tip in workspace.session.scalars(query)
-    ]
+@with_review
+def tips(review: Review, statuses: tuple[str, ...], source_ref: str | None, as_json: bool) -> None:
+    """List tips, oldest first: a source's tips of one day together, messages before files.
+
+    Bundles do not record which tips were sent together, so a source and a day stand for a
+    submission. Ids are shown as their shortest unique prefix (any command takes one); --json
+    gives them whole.
+    """
+    rows = review.tips(statuses, source_ref)
     if as_json:
-        print_json(rows)
+        print_json([asdict(row) for row in rows])
         return
+    short = review.short_tip_ids()
     headings = ("Tip", "Day", "Source", "Kind", "Status", "Notes", "What")
-    values = [[row[key] for key in ("id", "day", "source", "kind", "status")] for row in rows]
-    for row, value in zip(rows, values, strict=True):
-        what = row["preview"] if row["kind"] == "message" else f"{row['name']} ({row['type']})"
-        value += [row["notes"] or "", what]
+    values = [
+        [
+            short[row.id],
+            row.day,
+            row.source,
+            row.kind,
+            row.status,
+            row.notes or "",
+            row.preview if row.kind == "message" else f"{row.name} ({row.type})",
+        ]
+        for row in rows
+    ]
+    ends = frozenset(
+        index
+        for index, (row, after) in enumerate(pairwise(rows))
+        if row.submission != after.submission
+    )
     out = console()
-    out.print(fitted_table(headings, values, out.width))
+    out.print(fitted_table(headings, values, out.width, section_ends=ends))
 
 
 @click.command("show")
 @click.argument("tip_ref", metavar="TIP")
 @json_option
-@with_workspace
-def show(workspace: Workspace, tip_ref: str, as_json: bool) -> None:
+@with_review
+def show(review: Review, tip_ref: str, as_json: bool) -> None:
     """Show a tip: a message's text or a file's name, type and size; its notes and links.
 
     A new tip becomes read.
     """
-    tip = workspace.tip(tip_ref)
-    summary = _summary(Summaries(workspace), tip)
-    text = message_text(workspace, tip) if tip.kind == "message" else None
-    notes = [workspace.unseal(note.text) for note in tip.notes]
-    links = [
-        {
-            "claim": link.claim_id,
-            "stance": link.stance,
-            "basis": link.basis,
-            "quote": workspace.unseal_optional(link.quote),
-        }
-        for link in sorted(tip.links, key=lambda link: link.claim_id)
-    ]
-    if tip.status == "new":
-        tip.status = "read"
+    tip = review.show(tip_ref)
     if as_json:
-        print_json({**summary, "status": tip.status, "text": text, "notes": notes, "links": links})
+        print_json(asdict(tip))
         return
     out = console()
-    heading = f"Tip {tip.id} from {tip.source.pseudonym}, {tip.day}, {tip.kind}, {tip.status}"
-    out.print(cell(heading))
-    if text is None:
-        out.print(cell(f"File {summary['name']!r}, {summary['type']}, {summary['length']} bytes"))
+    out.print(cell(f"Tip {tip.id} from {tip.source}, {tip.day}, {tip.kind}, {tip.status}"))
+    if tip.text is None:
+        out.print(cell(f"File {tip.name!r}, {tip.type}, {tip.length} bytes"))
         out.print(cell(f"Read it outside the workspace with `review export {tip.id} --out DIR`."))
     else:
-        out.print(Panel(cell(text), title="Message"))
-    for number, note_text in enumerate(notes, 1):
+        out.print(Panel(cell(tip.text), title="Message"))
+    for number, note_text in enumerate(tip.notes, 1):
         out.print(cell(f"Note {number}: {note_text}"))
-    for found in links:
-        quote = f' "{found["quote"]}"' if found["quote"] else ""
-        out.print(cell(f"Claim {found['claim']}: {found['stance']} ({found['basis']}){quote}"))
+    for found in tip.links:
+        quote = f' "{found.quote}"' if found.quote else ""
+        out.print(cell(f"Claim {found.claim}: {found.stance} ({found.basis}){quote}"))
 
 
 @click.command("export")
@@ -123,41 +97,41 @@ def show(workspace: Workspace, tip_ref: str, as_json: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="A directory outside the workspace.",
 )
-@with_workspace
-def export(workspace: Workspace, tip_ref: str, out_dir: Path) -> None:
+@json_option
+@with_review
+def export(review: Review, tip_ref: str, out_dir: Path, as_json: bool) -> None:
     """Decrypt a tip into a file: the only way a tip's plaintext reaches a disk.
 
     The file is named after the tip id and a sanitized form of the source's name for it; an
     existing file is never overwritten. Delete it once you are done with it.
     """
-    tip = workspace.tip(tip_ref)
-    exported = export_tip(workspace, tip, out_dir, Summaries(workspace).of(tip).name)
+    exported = review.export(tip_ref, out_dir)
     if exported.warning:
-        click.echo(f"Warning: {exported.warning}", err=True)
-    click.echo(printable(str(exported.path)))
+        say(f"Warning: {exported.warning}", err=True)
+    done(as_json, {"path": str(exported.path), "warning": exported.warning}, str(exported.path))
 
 
 @click.command("mark")
 @click.argument("tip_ref", metavar="TIP")
 @click.argument("status", type=click.Choice(TIP_STATUSES))
-@with_workspace
-def mark(workspace: Workspace, tip_ref: str, status: str) -> None:
+@json_option
+@with_review
+def mark(review: Review, tip_ref: str, status: str, as_json: bool) -> None:
     """Set a tip's status: new, read, flagged, discarded or spam.
 
     A discarded or spam tip is set aside: its links to claims stay listed but no longer count
     towards any claim's status.
     """
-    tip = workspace.tip(tip_ref)
-    tip.status = status
-    click.echo(f"Tip {tip.id} is now {status}.")
+    tip = review.mark(tip_ref, status)
+    done(as_json, {"tip": tip, "status": status}, f"Tip {tip} is now {status}.")
 
 
 @click.command("note")
 @click.argument("tip_ref", metavar="TIP")
 @click.argument("text", required=False)
-@with_workspace
-def note(workspace: Workspace, tip_ref: str, text: str | None) -> None:
+@json_option
+@with_review
+def note(review: Review, tip_ref: str, text: str | None, as_json: bool) -> None:
     """Add a note to a tip (sealed). Without TEXT, reads it from standard input."""
-    tip = workspace.tip(tip_ref)
-    tip.notes.append(Note(text=workspace.seal(read_text(text, "note"))))
-    click.echo(f"Noted on tip {tip.id}.")
+    tip = review.note(tip_ref, read_text(text, "note"))
+    done(as_json, {"tip": tip}, f"Noted on tip {tip}.")

@@ -4,7 +4,6 @@
     workspace.db            SQLite (models.py); every free text in it is sealed
     tips/<id>.age           each tip exactly as it arrived
     outbox/<id>.age         replies waiting for the courier
-    acks/<bundle>.ack.json  what an import verified, for the courier to acknowledge
 
 The directory is made on first use, readable by its owner only. One passphrase opens it all: the
 identity file opens the workspace key, and the workspace key opens everything the reviewer wrote.
@@ -18,6 +17,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import platformdirs
 from sqlalchemy import Engine, create_engine, event, func, select
@@ -25,11 +25,19 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from keys import age
-from keys.signing import SigningKey, VerifyKey, parse_signing_key, parse_verify_key
+from keys.private_files import write_private_file
+from keys.signing import KeyKind, SigningKey, VerifyKey, parse_signing_key, parse_verify_key
 from keys.workspace_key import WorkspaceKey
 
 from .models import SCHEMA_VERSION, Base, Claim, Setting, Source, Tip
-from .private_files import write_private_file
+
+
+class ReviewerIdentity(age.Identity, Protocol):
+    """The reviewer's identity: read from its file, or held by the agent (``review.agent``)."""
+
+    @property
+    def recipient(self) -> age.X25519Recipient: ...
+
 
 KEY_FILE = "workspace-key.age"
 DATABASE_FILE = "workspace.db"
@@ -60,7 +68,7 @@ class Workspace:
     """An unlocked workspace; use ``Workspace.open``."""
 
     def __init__(
-        self, root: Path, identity: age.X25519Identity, key: WorkspaceKey, session: Session
+        self, root: Path, identity: ReviewerIdentity, key: WorkspaceKey, session: Session
     ) -> None:
         self.root = root
         self.identity = identity
@@ -68,11 +76,10 @@ class Workspace:
         self.session = session
         self.tips_dir = root / "tips"
         self.outbox_dir = root / "outbox"
-        self.acks_dir = root / "acks"
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, root: Path, identity: age.X25519Identity) -> Iterator[Workspace]:
+    def open(cls, root: Path, identity: ReviewerIdentity) -> Iterator[Workspace]:
         """Unlock the workspace at ``root`` (making it if new); commits when the block succeeds."""
         root = root.expanduser().absolute()
         key = _unlock(root, identity)
@@ -99,7 +106,9 @@ class Workspace:
         if version is None:
             self.session.add(Setting(name="schema", value=SCHEMA_VERSION.encode()))
             self.session.add(
-                Setting(name="signing_key", value=self.seal(str(SigningKey.generate())))
+                Setting(
+                    name="signing_key", value=self.seal(str(SigningKey.generate(KeyKind.REVIEWER)))
+                )
             )
             self.session.flush()
         elif version.value.decode() != SCHEMA_VERSION:
@@ -117,9 +126,14 @@ class Workspace:
     def unseal_optional(self, sealed: bytes | None) -> str:
         return "" if sealed is None else self.unseal(sealed)
 
+    def delete(self, row: Base) -> None:
+        """Delete ``row`` now, so that a later lookup in this session finds it gone."""
+        self.session.delete(row)
+        self.session.flush()
+
     def pinned_server_key(self) -> VerifyKey | None:
         setting = self.session.get(Setting, "server_key")
-        return None if setting is None else parse_verify_key(setting.value.decode())
+        return None if setting is None else parse_verify_key(setting.value.decode(), KeyKind.SERVER)
 
     def pin_server_key(self, key: VerifyKey) -> None:
         self.session.merge(Setting(name="server_key", value=str(key).encode()))
@@ -128,7 +142,7 @@ class Workspace:
     def signing_key(self) -> SigningKey:
         """The workspace's own Ed25519 key, which signs reply bundles."""
         setting = self.session.get_one(Setting, "signing_key")
-        return parse_signing_key(self.unseal(setting.value))
+        return parse_signing_key(self.unseal(setting.value), KeyKind.REVIEWER)
 
     def tip_path(self, tip: Tip) -> Path:
         return self.tips_dir / f"{tip.id}.age"
@@ -191,7 +205,7 @@ def _create_schema(engine: Engine) -> None:
                 index.create(connection, checkfirst=True)
 
 
-def _unlock(root: Path, identity: age.X25519Identity) -> WorkspaceKey:
+def _unlock(root: Path, identity: ReviewerIdentity) -> WorkspaceKey:
     key_path = root / KEY_FILE
     if root.exists() and not root.is_dir():
         raise WorkspaceError(f"{root} is not a directory; give --workspace a directory")
@@ -212,13 +226,13 @@ def _unlock(root: Path, identity: age.X25519Identity) -> WorkspaceKey:
             ) from None
 
 
-def _create(root: Path, identity: age.X25519Identity) -> WorkspaceKey:
+def _create(root: Path, identity: ReviewerIdentity) -> WorkspaceKey:
     if root.exists() and any(root.iterdir()):
         raise WorkspaceError(
             f"{root} is not empty and is not a workspace; give --workspace a new directory"
         )
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for directory in ("tips", "outbox", "acks"):
+    for directory in ("tips", "outbox"):
         (root / directory).mkdir(mode=0o700, exist_ok=True)
     os.close(os.open(root / DATABASE_FILE, os.O_WRONLY | os.O_CREAT, 0o600))
     key = WorkspaceKey.generate()

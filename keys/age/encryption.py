@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import tempfile
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Protocol
 
 from .errors import HeaderError, NoIdentityMatchError
 from .header import Stanza, parse_header, seal_header, verify_mac
 from .primitives import hkdf_sha256
 from .recipients import FILE_KEY_SIZE, Identity, Recipient
 from .scrypt import ScryptRecipient
-from .stream import StreamWriter, Writer, decrypt_stream, encrypt_stream, read_full
+from .stream import Reader, StreamWriter, Writer, decrypt_stream, encrypt_stream, read_full
 
 NONCE_SIZE = 16
-
-
-class Source(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class _LineSource:
     """Gives any reader (a socket, a database blob) the ``readline`` the header parser needs."""
 
-    def __init__(self, src: Source) -> None:
+    def __init__(self, src: Reader) -> None:
         self._src = src
         self._buffer = b""
 
@@ -113,12 +104,12 @@ class Encryptor:
             self.close()
 
 
-def encrypt(src: Source, dst: Writer, recipients: Sequence[Recipient]) -> None:
+def encrypt(src: Reader, dst: Writer, recipients: Sequence[Recipient]) -> None:
     """Encrypt everything readable from ``src`` to ``recipients``, in bounded memory."""
     encrypt_stream(_write_header(dst, recipients), src, dst)
 
 
-def decrypt(src: Source, dst: Writer, identities: Sequence[Identity]) -> None:
+def decrypt(src: Reader, dst: Writer, identities: Sequence[Identity]) -> None:
     """Decrypt ``src`` into ``dst``; only authenticated chunks are ever written.
 
     Raises a ``DecryptError`` subclass that says which part failed.
@@ -144,21 +135,3 @@ def _unwrap(stanzas: Sequence[Stanza], identities: Sequence[Identity]) -> bytes:
         "none of the given keys can open this file (it was encrypted to someone else, "
         "or the passphrase is wrong)"
     )
-
-
-@contextlib.contextmanager
-def _atomic_output(path: Path) -> Iterator[Writer]:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def decrypt_file(src: Source, path: str | os.PathLike[str], identities: Sequence[Identity]) -> None:
-    """Decrypt into the file at ``path``, all or nothing: on failure no plaintext is left."""
-    with _atomic_output(Path(path)) as out:
-        decrypt(src, out, identities)

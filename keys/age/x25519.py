@@ -91,23 +91,28 @@ class X25519Identity:
         return f"X25519Identity(recipient={self.recipient})"
 
 
+def _decode_recipient(text: str) -> bytes:
+    return bech32.decode_key(text, RECIPIENT_HRP, "an age recipient", "age1...")
+
+
+def _decode_identity(text: str) -> bytes:
+    return bech32.decode_key(text, IDENTITY_HRP, "an age identity", "AGE-SECRET-KEY-1...")
+
+
 def parse_recipient(text: str) -> X25519Recipient:
     """Parse an ``age1...`` recipient string."""
-    try:
-        hrp, data = bech32.decode(text.strip())
-    except bech32.Bech32Error as err:
-        raise ValueError(f"not an age recipient ({err}); it should look like age1...") from None
-    if hrp != RECIPIENT_HRP or len(data) != 32:
-        raise ValueError("not an age X25519 recipient; it should look like age1...")
-    return X25519Recipient(data)
+    return X25519Recipient(_decode_recipient(text))
 
 
 def parse_identity(text: str) -> X25519Identity:
     """Parse an ``AGE-SECRET-KEY-1...`` identity string."""
-    try:
-        hrp, data = bech32.decode(text.strip())
-    except bech32.Bech32Error as err:
-        raise ValueError(f"not an age identity ({err})") from None
-    if hrp != IDENTITY_HRP or len(data) != 32:
-        raise ValueError("not an age X25519 identity; it should look like AGE-SECRET-KEY-1...")
-    return X25519Identity(data)
+    return X25519Identity(_decode_identity(text))
+
+
+def identity_secret(text: str) -> bytes:
+    """The secret key on the first ``AGE-SECRET-KEY-1`` line of an identity file's text, as
+    age-keygen writes it (comments beside it are skipped); ``ValueError`` if there is none."""
+    for line in text.splitlines():
+        if line.startswith("AGE-SECRET-KEY-1"):
+            return _decode_identity(line)
+    raise ValueError("no AGE-SECRET-KEY-1 line")

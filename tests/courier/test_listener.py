@@ -11,10 +11,10 @@ import requests
 
 from intake.instance import Instance
 from keys.courier import EMPTY_BODY_SHA256, CourierRequest, sign_request
-from keys.signing import parse_signing_key
-from tests.conftest import free_port, wait_for_port
-from tests.courier.conftest import run
-from tests.intake.conftest import LiveServer
+from keys.signing import KeyKind, parse_signing_key
+from tests.support.courier import run
+from tests.support.intake import LiveServer
+from tests.support.ports import free_port, wait_for_port
 
 
 def test_courier_api_only_on_its_own_listener(
@@ -27,7 +27,7 @@ def test_courier_api_only_on_its_own_listener(
     key_file = tmp_path / "courier.key"
     public = run("review", "courier", "new", "--out", key_file).stdout.strip()
     run("intake", "couriers", "add", public, "--name", "carol", "--instance", instance.path)
-    key = parse_signing_key(key_file.read_text())
+    key = parse_signing_key(key_file.read_text(), KeyKind.COURIER)
     server = start_server(instance)
     wait_for_port(courier_port)
 

@@ -5,7 +5,6 @@ unsigned bundle imports nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import tarfile
@@ -14,68 +13,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from intake.instance import Instance
-from intake.models import Item, Reply, ReplyChunk, SeenSignature
-from keys import age
-from keys.bundle import ItemInfo, write_bundle
+from intake.models import Item, SeenSignature
 from keys.courier import EMPTY_BODY_SHA256, CourierRequest, sign_request
-from keys.sealed import seal_item
-from keys.signing import SigningKey
-from tests.courier.conftest import Courier, Reviewer, run
-
-
-def state(url: str) -> tuple[int, ...]:
-    with Session(create_engine(url)) as session:
-        return tuple(
-            session.scalar(select(func.count()).select_from(model)) or 0
-            for model in (Item, Reply, ReplyChunk)
-        )
-
-
-def call(
-    courier: Courier,
-    method: str,
-    endpoint: str,
-    body: bytes = b"",
-    key: SigningKey | None = None,
-    timestamp: int | None = None,
-    signed_body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> requests.Response:
-    path = "/courier/v1" + endpoint
-    digest = hashlib.sha256(body if signed_body is None else signed_body).hexdigest()
-    request = CourierRequest(method, path, timestamp or int(time.time()), digest)
-    signed = headers or sign_request(key or courier.key, request)
-    return requests.request(
-        method, courier.server.base_url + path, data=body, headers=signed, timeout=60
-    )
-
-
-def refused(response: requests.Response, status: int, words: str) -> None:
-    assert response.status_code == status, response.text
-    assert words in response.json()["error"]
-
-
-# The review workspace whose reply bundles the server accepts (`intake reviewers add`).
-REVIEWER = SigningKey.generate()
-
-
-@pytest.fixture
-def submitted(courier: Courier) -> Courier:
-    source = courier.server.source()
-    source.start()
-    assert source.submit("a tip").status_code == 200
-    intake("reviewers", "add", REVIEWER.verify_key, "--name", "desk", instance=courier.instance)
-    return courier
-
-
-def intake(*args: object, instance: Instance, ok: bool = True) -> str:
-    result = run("intake", *args, "--instance", instance.path, ok=ok)
-    return result.stdout + result.stderr
+from keys.courier_api import PushAnswer, sign_ack
+from keys.signing import KeyKind, SigningKey
+from tests.support.courier import (
+    REVIEWER,
+    Courier,
+    Reviewer,
+    call,
+    intake,
+    only_source_id,
+    refused,
+    reply_bundle,
+    run,
+    sealed_reply,
+    state,
+)
 
 
 def test_an_unknown_key_is_refused(submitted: Courier) -> None:
@@ -118,47 +76,38 @@ def test_an_ack_whose_body_differs_from_the_signed_hash_deletes_nothing(
     url = submitted.instance.database_url
     with Session(create_engine(url)) as session:
         ids = list(session.scalars(select(Item.id)))
-    ack = json.dumps({"format": "cairn-ack", "items": ids}).encode()
+    ack = sign_ack(REVIEWER, submitted.instance.signing_key.verify_key, ids)
     refused(call(submitted, "POST", "/ack", ack, signed_body=b"{}"), 401, "signed hash")
-    refused(call(submitted, "POST", "/ack", b"not json"), 400, "not a Cairn ack")
+    refused(call(submitted, "POST", "/ack", b"not json"), 400, "the ack is not JSON")
     assert state(url)[0] == len(ids) == 1
 
 
-def _reply_bundle(items: list[tuple[str, str, bytes]], signer: SigningKey | None = None) -> bytes:
-    blobs = {item_id: data for item_id, _, data in items}
-    infos = [
-        ItemInfo(id=item_id, source=source, kind="reply", day="2026-11-26", size=len(data))
-        for item_id, source, data in items
-    ]
-    out = io.BytesIO()
-    write_bundle(
-        out,
-        signer or REVIEWER,
-        infos,
-        lambda info: io.BytesIO(blobs[info.id]),
-        kind="replies",
-    )
-    return out.getvalue()
-
-
-def _sealed_reply(recipient: age.Recipient) -> bytes:
-    out = io.BytesIO()
-    seal_item(io.BytesIO(b"a reply"), out, [recipient], "reply")
-    return out.getvalue()
-
-
-def _source_id(url: str) -> str:
-    from intake.models import Source
-
+def test_i8_an_ack_for_another_server_or_malformed_deletes_nothing(submitted: Courier) -> None:
+    url = submitted.instance.database_url
     with Session(create_engine(url)) as session:
-        return session.scalars(select(Source.id)).one()
+        ids = tuple(session.scalars(select(Item.id)))
+    elsewhere = sign_ack(REVIEWER, SigningKey.generate().verify_key, ids)
+    refused(call(submitted, "POST", "/ack", elsewhere), 400, "not this one")
+    good = json.loads(sign_ack(REVIEWER, submitted.instance.signing_key.verify_key, ids))
+    malformed = {
+        "another format": {**good, "format": "cairn-bundle"},
+        "another version": {**good, "version": 99},
+        "no server": {**good, "server": None},
+        "items not a list": {**good, "items": "all"},
+        "an item not an id": {**good, "items": ["../x"]},
+    }
+    for name, ack in malformed.items():
+        response = call(submitted, "POST", "/ack", json.dumps(ack).encode())
+        assert response.status_code == 400, (name, response.text)
+        assert "\n" not in response.json()["error"], name
+    assert state(url)[0] == len(ids) == 1
 
 
 def test_malformed_reply_bundles_store_nothing(submitted: Courier, offline: Reviewer) -> None:
     url = submitted.instance.database_url
-    source = _source_id(url)
-    reply = _sealed_reply(offline.identity.recipient)
-    good = _reply_bundle([("r1", source, reply)])
+    source = only_source_id(url)
+    reply = sealed_reply(offline.identity.recipient)
+    good = reply_bundle([("r1", source, reply)])
     with tarfile.open(fileobj=io.BytesIO(good)) as tar:
         names = tar.getnames()
     assert names[-2:] == ["manifest.json", "manifest.sig"]
@@ -168,15 +117,16 @@ def test_malformed_reply_bundles_store_nothing(submitted: Courier, offline: Revi
         "cut off": good[: good.rindex(b"manifest.sig") + 512 + 10],  # inside the signature
         "unsigned": good[: good.rfind(b"manifest.sig")],
         "tampered item": good.replace(b"age-encryption.org/v1", b"age-encryption.org/v2", 1),
-        "unknown source": _reply_bundle([("r2", "nobody", reply)]),
-        "not an age file": _reply_bundle([("r3", source, b"plain words, not a sealed reply")]),
+        "unknown source": reply_bundle([("r2", "nobody", reply)]),
+        "not an age file": reply_bundle([("r3", source, b"plain words, not a sealed reply")]),
         "empty": b"",
     }
     for name, body in cases.items():
         response = call(submitted, "POST", "/replies", body)
         assert response.status_code == 400, (name, response.text)
         assert state(url) == before, name
-    assert call(submitted, "POST", "/replies", good).json() == {"stored": 1, "already_stored": 0}
+    answer = call(submitted, "POST", "/replies", good).content
+    assert PushAnswer.parse(answer) == PushAnswer(stored=1, already_stored=0)
 
 
 def test_a_reply_bundle_signed_by_a_key_the_operator_did_not_accept_stores_nothing(
@@ -185,9 +135,9 @@ def test_a_reply_bundle_signed_by_a_key_the_operator_did_not_accept_stores_nothi
     """A courier's key lets it carry replies, not write them: a forged reply would reach the
     source as the newsroom's words. Only a reviewer key the operator accepted signs replies."""
     url = submitted.instance.database_url
-    reply = _sealed_reply(offline.identity.recipient)
-    forger = SigningKey.generate()
-    forged = _reply_bundle([("f1", _source_id(url), reply)], signer=forger)
+    reply = sealed_reply(offline.identity.recipient)
+    forger = SigningKey.generate(KeyKind.REVIEWER)
+    forged = reply_bundle([("f1", only_source_id(url), reply)], signer=forger)
     before = state(url)
     refused(
         call(submitted, "POST", "/replies", forged),
@@ -195,8 +145,8 @@ def test_a_reply_bundle_signed_by_a_key_the_operator_did_not_accept_stores_nothi
         f"intake reviewers add {forger.verify_key}",
     )
     # Not even the courier's own key, which cannot be accepted as a reviewer's either.
-    by_courier = _reply_bundle([("f2", _source_id(url), reply)], signer=submitted.key)
-    refused(call(submitted, "POST", "/replies", by_courier), 403, "does not accept")
+    by_courier = reply_bundle([("f2", only_source_id(url), reply)], signer=submitted.key)
+    refused(call(submitted, "POST", "/replies", by_courier), 400, "this is a courier key, not a")
     said = intake(
         "reviewers",
         "add",
@@ -206,14 +156,16 @@ def test_a_reply_bundle_signed_by_a_key_the_operator_did_not_accept_stores_nothi
         instance=submitted.instance,
         ok=False,
     )
-    assert "is a courier's; a reviewer needs a key of its own" in said
+    assert "this is a courier key, not a review workspace's key" in said
     assert state(url) == before
     # Accepted, then removed: refused again at once.
-    assert call(submitted, "POST", "/replies", _reply_bundle([("r9", _source_id(url), reply)])).ok
+    assert call(
+        submitted, "POST", "/replies", reply_bundle([("r9", only_source_id(url), reply)])
+    ).ok
     assert "Removed the reviewer desk." in intake(
         "reviewers", "remove", "desk", instance=submitted.instance
     )
-    again = _reply_bundle([("r10", _source_id(url), reply)])
+    again = reply_bundle([("r10", only_source_id(url), reply)])
     refused(call(submitted, "POST", "/replies", again), 403, "does not accept")
     assert json.loads(intake("reviewers", "list", "--json", instance=submitted.instance)) == []
 
@@ -234,9 +186,9 @@ def test_an_oversized_reply_bundle_is_refused(
         start_server(instance),
         instance,
         key_file,  # type: ignore[arg-type]
-        parse_signing_key(key_file.read_text()),
+        parse_signing_key(key_file.read_text(), KeyKind.COURIER),
     )
-    body = _reply_bundle([("big", "s", b"x" * (2 << 20))])
+    body = reply_bundle([("big", "s", b"x" * (2 << 20))])
     refused(call(small, "POST", "/replies", body), 413, "larger than")
     assert state(instance.database_url) == (0, 0, 0)
 

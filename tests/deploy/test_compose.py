@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import DEPLOY, ROOT, require_tool
+from tests.support import ROOT
+from tests.support.deploy import DEPLOY, require_tool
 
 PROFILES = {
     "default": {"intake", "tor"},

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .conftest import DEPLOY, ONION_HOSTNAME, render_torrc
+from tests.support.deploy import DEPLOY, ONION_HOSTNAME, render_torrc
 
 GUIDE = DEPLOY / "README.md"
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from intake.cli import main
-from keys.onion_auth import b32encode, parse_client_line, parse_server_line
-from tests.intake.conftest import VENV_BIN
+from keys.onion_auth import b32encode
+from tests.support.intake import VENV_BIN
+from tests.support.tor_auth import client_keys, server_key
 
 ADDRESS = "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid"
 
@@ -30,8 +31,8 @@ def test_both_halves_are_printed_in_tors_formats() -> None:
     result = onion_auth("--name", "courier", "--onion", f"{ADDRESS}.onion")
     assert result.returncode == 0, result.stderr
     server, client = result.stdout.splitlines()
-    address, pair = parse_client_line(client)
-    assert address == ADDRESS and parse_server_line(server) == pair.public_key
+    address, pair = client_keys(client)
+    assert address == ADDRESS and server_key(server) == pair.public_key
     assert "authorized_clients/courier.auth" in result.stderr
     assert "ClientOnionAuthDir/courier.auth_private" in result.stderr
 
@@ -46,15 +47,15 @@ def test_files_are_written_once_with_the_secret_half_private(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     private, public = out / "courier-1.auth_private", out / "courier-1.auth"
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
-    address, pair = parse_client_line(private.read_text())
+    address, pair = client_keys(private.read_text())
     assert address == ADDRESS
-    assert parse_server_line(public.read_text()) == pair.public_key
+    assert server_key(public.read_text()) == pair.public_key
     assert result.stdout.strip() == public.read_text().strip()  # only the public half printed
     assert b32encode(pair.private_key) not in result.stdout + result.stderr  # the secret: file only
 
     again = onion_auth_in_process("--name", "courier-1", "--onion", ADDRESS, "--out-dir", str(out))
     assert again.exit_code != 0 and "never overwritten" in again.stderr
-    assert parse_client_line(private.read_text()) == (address, pair)
+    assert client_keys(private.read_text()) == (address, pair)
 
 
 def test_clear_errors_and_no_traceback(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import redis
 
 from intake.instance import Instance, InstanceError, load_instance
 from keys.sealed import ItemHeader
-from tests.intake.conftest import VENV_BIN, LiveServer
+from tests.support.intake import VENV_BIN, LiveServer
 
 GLOBAL_POSTS = 2  # per endpoint: two POSTs to /start, to /written and to /submit
 LIMITER_DB = 9  # a Redis database of its own, emptied first: counters from other tests stay out

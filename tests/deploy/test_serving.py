@@ -12,10 +12,9 @@ import sys
 from collections.abc import Callable
 
 from intake.instance import Instance
-from tests.conftest import free_port
-from tests.intake.conftest import LiveServer
-
-from .conftest import ROOT
+from tests.support import ROOT
+from tests.support.intake import LiveServer
+from tests.support.ports import free_port
 
 CIRCUIT = "fc00:dead:beef:4dad::1:2"
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.intake.conftest import VENV_BIN
-
-from .conftest import DEPLOY, require_tool
+from tests.support.deploy import DEPLOY, require_tool
+from tests.support.intake import VENV_BIN
 
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
 HARDENING = {

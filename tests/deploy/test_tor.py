@@ -16,11 +16,18 @@ from pathlib import Path
 import pytest
 
 from intake.instance import Instance
-from keys.onion_auth import parse_client_line, parse_onion_address, parse_server_line
-from tests.conftest import free_port
-from tests.intake.conftest import VENV_BIN
-
-from .conftest import DEPLOY, ONION_HOSTNAME, SHIPPED_TORRCS, render_torrc, running, wait_for
+from keys.onion_auth import parse_onion_address
+from tests.support.deploy import (
+    DEPLOY,
+    ONION_HOSTNAME,
+    SHIPPED_TORRCS,
+    render_torrc,
+    running,
+    wait_for,
+)
+from tests.support.intake import VENV_BIN
+from tests.support.ports import free_port
+from tests.support.tor_auth import client_keys, server_key
 
 
 def intake(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -182,9 +189,9 @@ def test_tor_reads_both_halves_of_an_onion_auth_key_pair(tor: str, tmp_path: Pat
     assert made.returncode == 0, made.stderr
     server_line = made.stdout.strip()
     assert (client_dir / "courier.auth").read_text().strip() == server_line
-    address, pair = parse_client_line((client_dir / "courier.auth_private").read_text())
+    address, pair = client_keys((client_dir / "courier.auth_private").read_text())
     assert address == parse_onion_address(hostname.read_text())
-    assert parse_server_line(server_line) == pair.public_key
+    assert server_key(server_line) == pair.public_key
     assert stat.S_IMODE((client_dir / "courier.auth_private").stat().st_mode) == 0o600
 
     authorized = tor_dir / "cairn-courier" / "authorized_clients"

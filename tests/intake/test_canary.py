@@ -22,8 +22,8 @@ import pytest
 from intake.instance import Instance
 from intake.sessions import COOKIE_NAME
 from keys import age
-from tests.intake.conftest import VENV_BIN, LiveServer
-from tests.intake.invariants import (
+from tests.support.intake import VENV_BIN, LiveServer
+from tests.support.invariants import (
     file_contains,
     open_descriptors,
     server_pids,

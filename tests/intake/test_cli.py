@@ -23,9 +23,9 @@ from intake.db import MIGRATIONS
 from intake.instance import Instance, init_instance, load_instance
 from keys import age
 from keys.bundle import open_bundle
-from keys.signing import SigningKey, parse_verify_key
-from tests.intake.conftest import CSRF, VENV_BIN
-from tests.intake.invariants import age_header, identities_in
+from keys.signing import KeyKind, SigningKey, parse_verify_key
+from tests.support.intake import CSRF, VENV_BIN
+from tests.support.invariants import age_header, identities_in
 
 
 def intake(*args: str) -> subprocess.CompletedProcess[str]:
@@ -40,7 +40,8 @@ def test_init_writes_private_secrets_and_prints_the_bundle_key(
     path = tmp_path / "inst"
     result = intake("init", "--instance", str(path), "--recipient", str(reviewer[0].recipient))
     assert result.returncode == 0, result.stderr
-    parse_verify_key(result.stdout.strip())  # the public half, ready for `review trust`
+    # the public half, ready for `review trust`
+    parse_verify_key(result.stdout.strip(), KeyKind.SERVER)
     for name in ("secret_key", "pepper", "bundle_signing.key"):
         assert stat.S_IMODE((path / name).stat().st_mode) == 0o600
     config = json.loads((path / "config.json").read_text())
@@ -168,6 +169,44 @@ def test_check_reports_a_missing_sqlite_database_and_does_not_make_one(
     assert not database.exists()
 
 
+def test_issue19_item7_couriers_and_reviewers_add_refuse_a_key_of_another_kind(
+    tmp_path: Path, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    path = tmp_path / "inst"
+    server_key = intake("init", "--instance", str(path), "--recipient", str(reviewer[0].recipient))
+    assert server_key.stdout.startswith("cairnserver1")
+    assert intake("migrate", "--instance", str(path)).returncode == 0
+    at = ("--instance", str(path))
+    refused = intake("couriers", "add", server_key.stdout.strip(), "--name", "c", *at)
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "Error: this is the server's bundle key, not a courier key: use the key printed by "
+        "`review courier new`\n"
+    )
+    workspace = str(SigningKey.generate(KeyKind.REVIEWER).verify_key)
+    refused = intake("couriers", "add", workspace, "--name", "c", *at)
+    assert "this is a review workspace's key, not a courier key" in refused.stderr
+    # A key in the old shared form is still accepted, listed in its new form, and is still
+    # recognised as the courier's when offered as a reviewer's in either form.
+    old = SigningKey.generate().verify_key
+    assert intake("couriers", "add", str(old), "--name", "c", *at).returncode == 0
+    listed = json.loads(intake("couriers", "list", "--json", *at).stdout)
+    assert [row["key"] for row in listed] == [str(parse_verify_key(str(old), KeyKind.COURIER))]
+    again = intake("reviewers", "add", str(old), "--name", "r", *at)
+    assert "that key is a courier's; a reviewer needs a key of its own" in again.stderr
+
+
+def test_issue19_item7_an_instance_whose_key_is_in_the_old_form_still_loads(
+    tmp_path: Path, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    init_instance(tmp_path / "inst", [str(reviewer[0].recipient)])
+    old = SigningKey.generate()  # written CAIRN-SIGNING-KEY-1..., as every key was
+    (tmp_path / "inst" / "bundle_signing.key").write_text(f"{old}\n")
+    loaded = load_instance(tmp_path / "inst", env={})
+    assert loaded.signing_key.verify_key == old.verify_key
+    assert str(loaded.signing_key.verify_key).startswith("cairnserver1")
+
+
 def test_check_on_a_missing_instance_says_what_to_do(tmp_path: Path) -> None:
     result = intake("check", "--instance", str(tmp_path / "nowhere"))
     assert result.returncode != 0
@@ -274,7 +313,8 @@ def test_export_into_a_missing_folder_is_one_line(instance: Instance, tmp_path: 
     result = intake("export", "--instance", str(instance.path), "--out", str(out))
     assert result.returncode == 1
     assert result.stderr == (
-        f"Error: cannot write the bundle in {out.parent} (No such file or directory)\n"
+        f"Error: cannot write the bundle {out} (the directory {out.parent} does not exist; "
+        "make it first)\n"
     )
 
 
@@ -328,3 +368,33 @@ def test_serve_refuses_fewer_than_one_process_or_thread(instance: Instance, opti
     assert result.returncode == 2
     assert f"Invalid value for '{option}': 0 is not in the range x>=1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_warns_when_the_courier_api_shares_the_source_port(
+    instance: Instance, tmp_path: Path, reviewer: tuple[age.X25519Identity, ...]
+) -> None:
+    """courier_port 0 serves the courier API beside the source pages, so the public source
+    onion reaches it: fine for the demo on loopback, a warning anywhere else."""
+    shared = intake("check", "--instance", str(instance.path))
+    assert shared.returncode == 0, shared.stderr
+    assert "warning: the courier API answers on the main port" in shared.stdout
+    assert "looks good" not in shared.stdout
+
+    _edit_config(instance.path, courier_port=8090)
+    separate = intake("check", "--instance", str(instance.path))
+    assert separate.returncode == 0, separate.stderr
+    assert "warning" not in separate.stdout + separate.stderr
+    assert "The instance looks good." in separate.stdout
+
+    demo = tmp_path / "repo" / "demo" / "instance"  # where `make run` keeps it
+    init_instance(demo, [str(reviewer[0].recipient)])
+    intake("migrate", "--instance", str(demo))
+    in_demo = subprocess.run(
+        [str(VENV_BIN / "intake"), "check", "--instance", "demo/instance"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path / "repo",
+    )
+    assert in_demo.returncode == 0, in_demo.stderr
+    assert "warning" not in in_demo.stdout + in_demo.stderr

@@ -1,5 +1,6 @@
-"""``make run``: the commands the demo prints carry a real tip from its server to its reviewer,
-each exactly as printed, in order, from the repository root (I8: no step fails as printed)."""
+"""``make run``: the commands the demo prints carry a real tip from its server to its reviewer
+and a reply back to the source, each exactly as printed, in order, from the repository root
+(I8: no step fails as printed; issue 19, item 9: the whole round trip, replies included)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import free_port, wait_for_port
-from tests.intake.conftest import VENV_BIN, SourceSession
+from tests.support.intake import VENV_BIN, SourceSession
+from tests.support.ports import free_port, wait_for_port
 
 TIP = "The demo tip: the depot's fuel logs were rewritten in March."
 
@@ -56,10 +57,16 @@ def test_the_printed_demo_steps_work_as_printed(tmp_path: Path) -> None:
         commands = printed_commands(stdout)
         programs = [" ".join(command.split()[:2]) for command in commands]
         assert programs == [
-            ".venv/bin/intake export",
+            ".venv/bin/review fetch",
             ".venv/bin/review trust",
             ".venv/bin/review import",
             ".venv/bin/review tips",
+            ".venv/bin/review reply",
+            ".venv/bin/intake reviewers",
+            ".venv/bin/review push",
+            ".venv/bin/review delivered",
+            ".venv/bin/review outbox",
+            ".venv/bin/review ack",
         ], stdout.read_text()
         outputs = []
         for command in commands:
@@ -74,10 +81,16 @@ def test_the_printed_demo_steps_work_as_printed(tmp_path: Path) -> None:
             assert result.returncode == 0, (command, result.stderr)
             assert "Traceback" not in result.stderr
             outputs.append(result.stdout)
-        export, _trust, imported, tips = outputs
-        assert "Wrote 1 items" in export
+        fetched, _trust, imported, tips, replied, added, pushed, delivered, outbox, acked = outputs
+        assert "1 tip." in fetched
         assert "Imported 1 new tip" in imported
         assert TIP[:20] in tips
+        assert "is in the outbox" in replied and "Added the reviewer demo-desk" in added
+        assert "Delivered 1 replies" in pushed
+        assert "Marked 1 reply delivered; 0 still wait" in delivered
+        assert "delivered" in outbox
+        assert "acknowledged 1 items" in acked
+        assert "Can you send the March fuel logs too?" in source.login().text
         # Everything stayed in ./demo: no workspace or identity in the reviewer's own directory.
         assert not (home / "data" / "cairn").exists()
         assert (root / "demo" / "workspace").is_dir()

@@ -23,10 +23,9 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -42,22 +41,30 @@ from werkzeug.test import TestResponse
 import intake
 from intake import create_app
 from intake.db import make_engine
-from intake.headers import SECURITY_HEADERS
 from intake.instance import Instance
 from intake.limits import ProcessMemoryStorage, tor_circuit
 from intake.models import Chunk, Item, Source, Submission
 from intake.sessions import COOKIE_NAME
 from intake.store import Store, today
-from tests.conftest import free_port
-from tests.intake.conftest import CSRF, VENV_BIN, LiveServer, table_counts
+from tests.support.forms import FORM_RETURNED
+from tests.support.intake import CSRF, VENV_BIN, LiveServer, table_counts
+from tests.support.ports import free_port
+from tests.support.raw_http import (
+    CIRCUIT_1,
+    CIRCUIT_2,
+    TIMEOUT,
+    LoginForm,
+    RawResponse,
+    assert_plain_page,
+    connect,
+    http_request,
+    proxy_line,
+    raw_exchange,
+    read_response,
+)
 
 MIB = 1 << 20
-TIMEOUT = 30
-CIRCUIT_1 = "fc00:dead:beef:4dad::0:1"
-CIRCUIT_2 = "fc00:dead:beef:4dad::0:2"
 INTAKE_DIR = Path(intake.__file__).parent
-
-Headers = Mapping[str, str]
 
 
 # Helpers
@@ -66,19 +73,6 @@ Headers = Mapping[str, str]
 def row_counts(instance: Instance) -> dict[str, int]:
     """How many rows each table of tip data holds."""
     return table_counts(instance)
-
-
-def assert_plain_page(status: int, headers: Headers, body: str, expected: int, words: str) -> None:
-    """A friendly HTML page with every security header: no traceback, no script, no banner."""
-    assert status == expected, body[:2000]
-    assert headers.get("Content-Type", "").startswith("text/html")
-    for name, value in SECURITY_HEADERS.items():
-        assert headers.get(name) == value, name
-    assert "Server" not in headers
-    assert words in body
-    assert "Nothing was stored" in body or expected == 200
-    for leak in ("Traceback", 'File "/', "werkzeug", "RateLimitExceeded", "<script"):
-        assert leak not in body
 
 
 def assert_page(response: TestResponse | requests.Response, expected: int, words: str) -> None:
@@ -126,86 +120,6 @@ class ClientSource:
         return self._remember(
             self.client.post("/submit", data=data, content_type="multipart/form-data")
         )
-
-
-@dataclasses.dataclass
-class RawResponse:
-    status: int
-    headers: http.client.HTTPMessage
-    body: str
-
-
-def http_request(
-    method: str,
-    path: str,
-    port: int,
-    headers: Mapping[str, str] | None = None,
-    body: bytes = b"",
-    keep_alive: bool = False,
-) -> bytes:
-    lines = [
-        f"{method} {path} HTTP/1.1",
-        f"Host: 127.0.0.1:{port}",
-        f"Content-Length: {len(body)}",
-        f"Connection: {'keep-alive' if keep_alive else 'close'}",
-        *(f"{name}: {value}" for name, value in (headers or {}).items()),
-    ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-def read_response(sock: socket.socket, method: str = "POST") -> RawResponse:
-    response = http.client.HTTPResponse(sock, method=method)
-    response.begin()
-    body = response.read().decode(errors="replace")
-    return RawResponse(response.status, response.headers, body)
-
-
-def connect(port: int, source_ip: str = "127.0.0.1") -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port), TIMEOUT, (source_ip, 0))
-    sock.settimeout(TIMEOUT)
-    return sock
-
-
-def raw_exchange(
-    port: int,
-    request: bytes,
-    proxy_line: str | None = None,
-    source_ip: str = "127.0.0.1",
-) -> RawResponse:
-    """One request on its own connection, optionally opened by a PROXY protocol v1 line."""
-    with connect(port, source_ip) as sock:
-        sock.sendall((proxy_line.encode() if proxy_line else b"") + request)
-        return read_response(sock)
-
-
-def proxy_line(circuit: str) -> str:
-    """What Tor writes first on each stream with HiddenServiceExportCircuitID haproxy."""
-    return f"PROXY TCP6 {circuit} ::1 1 80\r\n"
-
-
-@dataclasses.dataclass
-class LoginForm:
-    """A session cookie and CSRF token for POST /login, fetched once from a server."""
-
-    cookie: str
-    csrf: str
-
-    @classmethod
-    def fetch(cls, base_url: str) -> LoginForm:
-        response = requests.get(base_url + "/login", timeout=TIMEOUT)
-        assert response.status_code == 200
-        match = CSRF.search(response.text)
-        assert match
-        return cls(response.cookies[COOKIE_NAME], match.group(1))
-
-    def request(self, port: int, keep_alive: bool = False) -> bytes:
-        """A POST /login with a wrong codename: a 403 page unless a budget is spent."""
-        body = urlencode({"csrf_token": self.csrf, "codename": "not a real codename"}).encode()
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"{COOKIE_NAME}={self.cookie}",
-        }
-        return http_request("POST", "/login", port, headers, body, keep_alive)
 
 
 def login_form(client: FlaskClient) -> str:
@@ -526,8 +440,9 @@ def test_i8_over_the_size_limit_gets_413_and_stores_nothing(
     source = ClientSource(create_app(instance).test_client())
     source.start()
     response = source.submit("a message", [("big.bin", b"\0" * (2 * MIB))])
-    assert_page(response, 413, "That was too large")
-    assert "1 MiB" in response.get_data(as_text=True)
+    assert_page(response, 413, FORM_RETURNED)  # the form comes back, with the message
+    assert "1 MB" in response.get_data(as_text=True)
+    assert ">a message</textarea>" in response.get_data(as_text=True)
     assert row_counts(instance) == {"sources": 1, "submissions": 0, "items": 0, "chunks": 0}
     assert source.submit("a small one still goes through").status_code == 200
 
@@ -599,8 +514,8 @@ def test_i8_streamed_upload_over_the_limit_gets_413_and_stores_nothing(
         finally:
             answered.set()
             sender.join(TIMEOUT)
-    assert_plain_page(response.status, response.headers, response.body, 413, "too large")
-    assert "1 MiB" in response.body
+    assert_plain_page(response.status, response.headers, response.body, 413, "larger than the")
+    assert "1 MB" in response.body and ">a message before the file</textarea>" in response.body
     assert sent[0] <= 2 * MIB
     assert row_counts(instance) == {"sources": 1, "submissions": 0, "items": 0, "chunks": 0}
     assert source.submit("the server is fine afterwards").status_code == 200

@@ -47,3 +47,36 @@ def test_ciphertext_is_stored_without_a_compression_attempt_on_postgresql(
     finally:
         engine.dispose()
     assert storage == {"chunks": "e", "reply_chunks": "e"}
+
+
+def test_i5_the_upgrade_to_sessions_without_times_ends_existing_sessions(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A database at the previous revision, holding a logged-in session with its exact expiry
+    and language (a login log), upgrades: the sessions end (their tokens were never stored, so
+    they cannot be sealed anew), the sources stay, and the schema is the models'."""
+    url = database_url or f"sqlite:///{tmp_path / 'cairn.db'}"
+    migrate(url, "0004")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO sources (id, lookup_id, reply_recipient, created_day, "
+                    "has_submitted) VALUES ('s1', 'l1', 'age1x', '2026-01-02', false)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO web_sessions (token_hash, data, expires) VALUES "
+                    """('h1', '{"source_id": "s1", "lang": "fr"}', 1767225600)"""
+                )
+            )
+        migrate(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM web_sessions")).scalar() == 0
+            assert list(connection.execute(text("SELECT id FROM sources")).scalars()) == ["s1"]
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []

@@ -16,9 +16,9 @@ from contextlib import ExitStack, contextmanager
 import pytest
 
 from intake.instance import Instance
-from tests.conftest import free_port
-from tests.intake.conftest import VENV_BIN, LiveServer, SourceSession, table_counts
-from tests.intake.test_limits import (
+from tests.support.intake import VENV_BIN, LiveServer, SourceSession, table_counts
+from tests.support.ports import free_port
+from tests.support.raw_http import (
     CIRCUIT_1,
     CIRCUIT_2,
     assert_plain_page,

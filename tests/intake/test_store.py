@@ -17,18 +17,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from intake import create_app
+from intake import create_app, stamps
 from intake import store as store_module
 from intake.blobs import ROW_SIZE, BlobReader
 from intake.db import make_engine
 from intake.export import export_bundle
 from intake.instance import Instance
 from intake.models import Chunk, Item, Source, Submission
-from intake.store import BATCH_SIZE, SourceGone, Store, SubmissionWriter, UploadGone
+from intake.store import Store
+from intake.submission_writer import BATCH_SIZE, SourceGone, SubmissionWriter, UploadGone
 from keys import age
 from keys.bundle import open_bundle
 from keys.sealed import ItemHeader, ItemWriter, open_item
-from tests.intake.conftest import CODENAME, CSRF, table_counts
+from tests.support.intake import CODENAME, CSRF, table_counts
 
 MIB = 1 << 20
 
@@ -154,7 +155,7 @@ def test_the_driver_written_rows_read_back_with_their_types(
     writer.complete()
     with store.sessions() as session:
         submission = session.scalars(select(Submission)).one()
-        assert (submission.source_id, submission.day) == (source_id, store_module.today())
+        assert (submission.source_id, submission.day) == (source_id, stamps.today())
         assert submission.complete is True and submission.lease_until is None
         item = session.get_one(Item, item_id)
         assert (item.submission_id, item.kind, item.acked_day) == (submission.id, "file", None)
@@ -190,7 +191,8 @@ def test_i8_a_swept_upload_fails_cleanly_at_its_next_row_and_leaves_nothing(
     blob.write(b"x" * 3 * MIB)
     writer.settle()
     assert writer.submission_id is not None and _count(store, Chunk) > 0
-    store.discard_submission(writer.submission_id)  # what the sweep does to it
+    with store.sessions.begin() as session:  # what the sweep does to it
+        session.execute(delete(Submission).where(Submission.id == writer.submission_id))
     with pytest.raises(UploadGone):  # at the batch after next: the next is in flight meanwhile
         blob.write(b"x" * 2 * BATCH_SIZE)
     writer.discard()
@@ -276,7 +278,8 @@ def test_submit_and_export_through_the_app(
     assert response.status_code == 200, response.get_data(as_text=True)
     store = Store(sessionmaker(make_engine(instance.database_url), expire_on_commit=False))
     bundle_file = io.BytesIO()
-    listed = export_bundle(store, instance.signing_key, bundle_file)
+    listed, left = export_bundle(store, instance.signing_key, bundle_file)
+    assert left == 0
     assert sorted(item.kind for item in listed) == ["file", "message"]
     path = instance.path / "bundle.tar"
     path.write_bytes(bundle_file.getvalue())
@@ -384,7 +387,7 @@ def test_i8_a_slow_upload_renews_its_lease_and_outlives_the_sweep(
 ) -> None:
     """Its last part takes twice the lease and stores no row: the lease is renewed as the
     data arrives, so the sweep run meanwhile leaves it, and it is stored whole."""
-    monkeypatch.setattr(store_module, "LEASE_SECONDS", LEASE)
+    monkeypatch.setattr(stamps, "LEASE_SECONDS", LEASE)
     instance = make_instance(database_url)
     content = secrets.token_bytes(3 * MIB)  # the fast part stores rows, so a lease is held
     status, text = _slow_submission(instance, content, pieces=24, pause=LEASE / 12)
@@ -400,7 +403,7 @@ def test_i8_an_upload_stalled_past_its_lease_gets_a_clear_page_and_leaves_nothin
 ) -> None:
     """Silent for longer than the whole lease, an upload is taken by the sweep: when its data
     comes again, the source is told the connection was interrupted (a 400, not a 500)."""
-    monkeypatch.setattr(store_module, "LEASE_SECONDS", LEASE)
+    monkeypatch.setattr(stamps, "LEASE_SECONDS", LEASE)
     instance = make_instance()
     status, text = _slow_submission(instance, b"z" * 3 * MIB, pieces=1, pause=LEASE + 1.5)
     assert status == 400, text

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from keys import age, bech32
-from tests.keys.age_bytes import decrypt, encrypt
+from keys.private_files import private_output
+from tests.support.age_bytes import decrypt, encrypt
 
 CHUNK = 64 * 1024
 # The identity of the CCTV vectors, and the recipient `age-keygen -y` derives from it.
@@ -388,20 +389,22 @@ def test_patch_rejects_negative_offsets(size: int) -> None:
     assert decrypt(out.getvalue(), [identity]) == bytes(size)
 
 
-# decrypt_file -------------------------------------------------------------------------------------
+# Decrypting into a file ---------------------------------------------------------------------------
 
 
-def test_decrypt_file_failure_keeps_an_existing_file(tmp_path: Path) -> None:
-    """All or nothing: a failed decryption neither truncates nor replaces what was there."""
+def test_decrypting_into_a_file_keeps_an_existing_one_on_failure(tmp_path: Path) -> None:
+    """All or nothing (``private_output``, as the review tool exports): a failed decryption
+    neither truncates nor replaces what was there."""
     identity = age.X25519Identity.generate()
     ciphertext = encrypt(os.urandom(CHUNK * 2), [identity.recipient])
     dst = tmp_path / "report.txt"
     dst.write_bytes(b"earlier export")
-    with pytest.raises(age.PayloadError):
-        age.decrypt_file(io.BytesIO(ciphertext[:-1]), dst, [identity])
+    with pytest.raises(age.PayloadError), private_output(dst) as out:
+        age.decrypt(io.BytesIO(ciphertext[:-1]), out, [identity])
     assert dst.read_bytes() == b"earlier export"
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
-    age.decrypt_file(io.BytesIO(ciphertext), dst, [identity])
+    with private_output(dst) as out:
+        age.decrypt(io.BytesIO(ciphertext), out, [identity])
     assert decrypt(ciphertext, [identity]) == dst.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
 

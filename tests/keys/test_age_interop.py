@@ -24,8 +24,9 @@ import pyrage
 import pytest
 
 from keys import age
-from tests.keys.age_bytes import decrypt as cairn_decrypt
-from tests.keys.age_bytes import encrypt as cairn_encrypt
+from keys.private_files import private_output
+from tests.support.age_bytes import decrypt as cairn_decrypt
+from tests.support.age_bytes import encrypt as cairn_encrypt
 
 # The whole module, pyrage round trips included, needs the CLI: skip it loudly (pytest -ra).
 if shutil.which("age") is None or shutil.which("age-keygen") is None:
@@ -173,8 +174,8 @@ def test_age_cli_encrypts_cairn_decrypts(
     for key in keys:
         assert cairn_decrypt(ciphertext, [age.parse_identity(key.secret)]) == data
     out = tmp_path / "decrypted"
-    with encrypted.open("rb") as src:
-        age.decrypt_file(src, out, [age.parse_identity(keys[-1].secret)])
+    with encrypted.open("rb") as src, private_output(out) as dst:
+        age.decrypt(src, dst, [age.parse_identity(keys[-1].secret)])
     assert out.read_bytes() == data
     if n_recipients < len(cli_keys):
         with pytest.raises(age.NoIdentityMatchError):

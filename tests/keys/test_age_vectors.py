@@ -3,8 +3,9 @@
 The vectors live in ``testdata/age-cctv/`` (see its README.md). Each file is ``key: value`` lines,
 one blank line, then the age file. Cairn supports neither ASCII armor nor the post-quantum hybrid
 recipients, so exactly the ``armor_*`` and ``hybrid*`` files are skipped, by name; every other
-vector must pass. On every failure nothing unauthenticated may be released: ``decrypt_file`` leaves
-no file at all, and ``decrypt`` writes at most a prefix of authenticated whole chunks.
+vector must pass. On every failure nothing unauthenticated may be released: decrypting into a
+file through ``private_output`` leaves no file at all, and ``decrypt`` writes at most a prefix
+of authenticated whole chunks.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from nacl import bindings
 from nacl.exceptions import CryptoError
 
 from keys import age
+from keys.private_files import private_output
 
 VECTOR_DIR = Path(__file__).parent / "testdata" / "age-cctv"
 VECTOR_PATHS = sorted(p for p in VECTOR_DIR.iterdir() if p.name != "README.md")
@@ -209,21 +211,23 @@ def test_vector_decrypt(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", ALL_VECTORS)
-def test_vector_decrypt_file(path: Path, tmp_path: Path) -> None:
-    """``decrypt_file`` is all or nothing: the plaintext file on success, no file at all else."""
+def test_vector_decrypt_to_a_file(path: Path, tmp_path: Path) -> None:
+    """Decrypting into a file through ``private_output``, as the review tool exports, is all or
+    nothing: the plaintext file on success, no file at all else."""
     vector = _supported_vector(path)
     dst = tmp_path / "plaintext"
     if vector.expect == "success":
-        age.decrypt_file(io.BytesIO(vector.age_file), dst, vector.identities())
+        with private_output(dst) as out:
+            age.decrypt(io.BytesIO(vector.age_file), out, vector.identities())
         assert sha256_hex(dst.read_bytes()) == vector.one("payload")
         assert [p.name for p in tmp_path.iterdir()] == ["plaintext"], "a partial file remains"
         return
 
     expected = EXPECTED_ERRORS[vector.expect]
-    with pytest.raises(age.DecryptError) as excinfo:
-        age.decrypt_file(io.BytesIO(vector.age_file), dst, vector.identities())
+    with pytest.raises(age.DecryptError) as excinfo, private_output(dst) as out:
+        age.decrypt(io.BytesIO(vector.age_file), out, vector.identities())
     assert type(excinfo.value) is expected, (
         f"{vector.name}: expected {expected.__name__}, got {type(excinfo.value).__name__}"
     )
     assert not dst.exists()
-    assert list(tmp_path.iterdir()) == [], "decrypt_file left a partial file behind"
+    assert list(tmp_path.iterdir()) == [], "a partial file was left behind"

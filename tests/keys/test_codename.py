@@ -51,9 +51,9 @@ def open_with(identity: age.Identity, ciphertext: bytes) -> bytes:
 # The word list
 
 
-def test_wordlist_is_the_eff_large_list() -> None:
-    words = wordlist()
-    assert len(words) == cn.WORDLIST_SIZE == 7776
+def test_the_eff_list_is_the_eff_large_list_unchanged() -> None:
+    words = cn.eff_wordlist()
+    assert len(words) == cn.EFF_LIST_SIZE == 7776
     assert len(set(words)) == 7776
     assert all(word == word.lower() and word.strip() and " " not in word for word in words)
     assert (words[0], words[-1]) == ("abacus", "zoom")
@@ -62,7 +62,30 @@ def test_wordlist_is_the_eff_large_list() -> None:
 
 
 def test_seven_words_carry_at_least_90_bits() -> None:
-    assert cn.MIN_WORDS * math.log2(len(wordlist())) > 90
+    assert cn.MIN_WORDS * math.log2(len(wordlist())) >= 90
+    assert cn.MIN_WORDS * math.log2(cn.MIN_WORDLIST_SIZE) >= 90
+    assert cn.MIN_WORDS * math.log2(cn.MIN_WORDLIST_SIZE - 1) < 90  # the bound is tight
+
+
+DENIED = cn._words("denied.txt")
+
+
+def test_no_offensive_or_distressing_word_can_be_drawn() -> None:
+    """Issue 19, item 10: the words of denied.txt are gone from the list codenames come from,
+    and from a large sample of generated codenames."""
+    assert {"evil", "prison", "poison", "graveyard", "hate", "widow"} <= set(DENIED)
+    assert len(DENIED) > 100 and set(DENIED) <= set(cn.eff_wordlist())
+    assert not set(DENIED) & set(wordlist())
+    assert len(wordlist()) == cn.EFF_LIST_SIZE - len(DENIED)
+    drawn = {word for _ in range(3000) for word in generate_codename().split()}
+    assert len(drawn) > 7000 and not drawn & set(DENIED)
+
+
+def test_a_codename_with_a_word_denied_later_still_derives_the_same_keys() -> None:
+    """Logging in never looks at the list: an old codename holding a now-denied word works."""
+    old = "abacus evil prison zoology zoom yo-yo t-shirt"
+    assert derive(old).lookup_id == derive(f"  {old.upper()} ").lookup_id
+    assert derive(old).lookup_id != derive(CODENAME).lookup_id
 
 
 # Generating and normalizing codenames

@@ -29,8 +29,7 @@ from keys.signing import SigningKey
 from keys.workspace_key import WorkspaceKey
 from review.models import Base
 from review.workspace import DATABASE_FILE, KEY_FILE, Workspace
-
-from .conftest import Review, Reviewer, TipSpec, make_bundle
+from tests.support.review import Review, Reviewer, TipSpec, make_bundle
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
 # Binary columns that are not sealed, and why; every other binary column the models declare must

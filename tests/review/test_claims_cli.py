@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from keys.signing import SigningKey
-
-from .conftest import Review, Reviewer, TipSpec, make_bundle
+from keys.workspace_key import WorkspaceKey
+from tests.support.review import Review, Reviewer, TipSpec, make_bundle
 
 SOURCES = ("srcA", "srcB", "srcC", "srcD", "srcE")
 
@@ -115,6 +115,43 @@ def test_link_needs_a_stance_and_known_tip_and_claim(scenario: Review) -> None:
     assert "no claim 9" in review.fails("link", "tA", "9", "--supports")
 
 
+def links_of(review: Review, tip: str) -> list[tuple[str, str, str]]:
+    shown: Any = review.json("show", tip)
+    return [(found["stance"], found["basis"], found["quote"]) for found in shown["links"]]
+
+
+def test_i8_stances_refuse_each_other_and_change_nothing(scenario: Review) -> None:
+    """Issue 19 item 1: `--supports --contradicts` was taken as the last one given."""
+    review = scenario
+    review("link", "tA", "1", "--supports", "--basis", "firsthand", "--quote", "in his hand")
+    for both in (("--supports", "--contradicts"), ("--contradicts", "--context")):
+        result = review.run("link", "tA", "1", *both, "--basis", "firsthand")
+        assert result.exit_code == 2, result.output
+        assert f"{both[0]} and {both[1]} refuse each other" in result.output
+    assert links_of(review, "tA") == [("supports", "firsthand", "in his hand")]
+
+
+def test_replacing_a_link_says_what_it_replaced_and_keeps_its_quote(scenario: Review) -> None:
+    """Issue 19 item 1: relinking turned supports into contradicts and erased the quote."""
+    review = scenario
+    review("link", "tA", "1", "--supports", "--basis", "firsthand", "--quote", "in his hand")
+    said = review("link", "tA", "1", "--contradicts", "--basis", "document").stdout
+    assert "replaces the link it had: supports (firsthand); its quote is kept" in said
+    assert links_of(review, "tA") == [("contradicts", "document", "in his hand")]
+    said = review("link", "tA", "1", "--contradicts", "--quote", "not his hand").stdout
+    assert "contradicts (document); its quote is replaced by the new one" in said
+    assert links_of(review, "tA") == [("contradicts", "secondhand", "not his hand")]
+    said = review("link", "tA", "1", "--context", "--drop-quote").stdout
+    assert "contradicts (secondhand); its quote is dropped" in said
+    assert links_of(review, "tA") == [("context", "secondhand", "")]
+    said = review("link", "tA", "1", "--supports").stdout
+    assert "context (secondhand); it had no quote" in said
+    first = review("link", "tE", "1", "--supports").stdout
+    assert "replaces" not in first
+    both = review.run("link", "tA", "1", "--supports", "--drop-quote", "--quote", "x")
+    assert both.exit_code == 2 and "refuse each other" in both.output
+
+
 def test_claim_text_can_come_from_standard_input(review: Review) -> None:
     claim_id = review("claim", "add", input="Typed, not in shell history\n").stdout.strip()
     claims: Any = review.json("claims")
@@ -139,6 +176,38 @@ def test_the_claims_table_shows_status_and_groups(scenario: Review) -> None:
     output = scenario("claims").stdout
     assert "corroborated" in output and "The director signed the memo" in output
     assert "weak support" in output
+
+
+def test_the_claims_table_says_how_many_groups_support_and_how_many_are_needed(
+    scenario: Review,
+) -> None:
+    """Issue 19 item 6: the column read 'Independent (of 2)' over a 3."""
+    said = " ".join(scenario("claims").stdout.split())  # the table wraps the phrase
+    assert "3 independent groups support it; 2 are needed" in said
+    assert "(of 2)" not in said
+    said = " ".join(scenario("claims", "--threshold", "1").stdout.split())
+    assert "3 independent groups support it; 1 is needed" in said
+
+
+def test_i9_the_claims_table_opens_no_quote(
+    scenario: Review, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only `--json` shows evidence, so only it decrypts the sealed quotes."""
+    scenario("link", "tA", "1", "--supports", "--basis", "firsthand", "--quote", "in his hand")
+    scenario("claim", "add", "The board never met")
+    opened: list[str] = []
+    open_sealed = WorkspaceKey.open
+
+    def counting(key: WorkspaceKey, sealed: bytes) -> str:
+        opened.append(open_sealed(key, sealed))
+        return opened[-1]
+
+    monkeypatch.setattr(WorkspaceKey, "open", counting)
+    scenario("claims")
+    assert sorted(opened) == ["The board never met", "The director signed the memo"]
+    opened.clear()
+    scenario("claims", "--json")
+    assert "in his hand" in opened  # the count above would have seen a quote
 
 
 def quotes(review: Review, tip: str) -> list[str]:
@@ -171,3 +240,15 @@ def test_i8_a_quote_given_twice_empty_or_not_utf8_changes_nothing(
     assert f"{latin1} is not UTF-8 text" in review.fails(*contradicts, "--quote-file", str(latin1))
     shown: Any = review.json("show", "tA")
     assert [(found["stance"], found["quote"]) for found in shown["links"]] == [("supports", "kept")]
+
+
+def test_i8_an_unknown_tip_claim_or_source_is_refused_before_the_text_is_read(
+    scenario: Review,
+) -> None:
+    # Were the quote or note read first, each of these would fail as "empty" instead.
+    quote = ("--supports", "--quote-file", "-")
+    assert "no tip 'zz'" in scenario.fails("link", "zz", "1", *quote, input="")
+    assert "no claim 9" in scenario.fails("link", "tA", "9", *quote, input="")
+    note = ("--same-person", "--note-file", "-")
+    assert "no source 'nobody'" in scenario.fails("relate", "srcA", "nobody", *note, input="")
+    assert "the same source" in scenario.fails("relate", "srcA", "srcA", *note, input="")

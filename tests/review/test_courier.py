@@ -6,46 +6,19 @@ The server is a real HTTP server on the loopback interface, answering as each te
 
 from __future__ import annotations
 
-import threading
+import json
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
+from keys import courier_api as wire
+from keys.courier_api import sign_ack
 from keys.signing import SigningKey
-from review.cli import main
-
-from .conftest import one_line_error
-
-Answer = Callable[[BaseHTTPRequestHandler], None]
-
-
-class Loopback:
-    """A server on 127.0.0.1 that gives every request ``answer``; ``paths`` records them."""
-
-    def __init__(self, answer: Answer) -> None:
-        self.paths: list[str] = []
-        loopback = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                loopback.paths.append(self.path)
-                answer(self)
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                self.do_GET()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+from review.courier import Courier
+from tests.support.loopback import Answer, Loopback, courier
+from tests.support.review import one_line_error
 
 
 @pytest.fixture
@@ -67,10 +40,6 @@ def courier_key(tmp_path: Path) -> Path:
     path = tmp_path / "courier.key"
     path.write_text(f"{SigningKey.generate()}\n")
     return path
-
-
-def courier(server: Loopback, key: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, [*args, "--server", server.url, "--courier-key", str(key)])
 
 
 def send(handler: BaseHTTPRequestHandler, body: bytes, headers: dict[str, str]) -> None:
@@ -127,7 +96,7 @@ def test_fetch_writes_the_whole_bundle_owner_only(
     result = courier(server, courier_key, "fetch", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == b"a bundle" and out.stat().st_mode & 0o777 == 0o600
-    assert server.paths == ["/courier/v1/bundle"]
+    assert server.paths == [f"/courier/v1/bundle?max_bytes={256 << 20}"]  # the default bound
 
 
 NOT_THE_API = [
@@ -149,8 +118,36 @@ def test_i8_an_answer_that_is_not_the_courier_api_is_a_one_line_error(
 ) -> None:
     server = serve(lambda handler: send(handler, body, {"Content-Length": str(len(body))}))
     sent = tmp_path / "to-send"
-    sent.write_bytes(b"ciphertext")
+    # What review import writes (an ack is checked before it is sent); a reply bundle is not.
+    workspace, server_key = SigningKey.generate(), SigningKey.generate().verify_key
+    sent.write_bytes(sign_ack(workspace, server_key, ()) if command == "ack" else b"ciphertext")
     args = (command, str(sent))
     error = one_line_error(courier(server, courier_key, *args), args)
     assert "not Cairn's courier API; check --server" in error
     assert len(server.paths) == 1
+
+
+def test_issue19_item8_fetch_and_push_report_their_progress(
+    serve: Callable[[Answer], Loopback], tmp_path: Path
+) -> None:
+    """What the progress bars show: the bytes moved so far, up to the whole transfer."""
+
+    bundle = b"b" * (3 << 20)
+    server = serve(lambda handler: send(handler, bundle, {wire.ITEMS_HEADER: "2"}))
+    courier_ = Courier(server.url, SigningKey.generate())
+    seen: list[int] = []
+    fetched = courier_.fetch(tmp_path / "bundle.tar", 1 << 30, seen.append)
+    assert (fetched.items, fetched.size, seen[-1]) == (2, len(bundle), len(bundle))
+    assert seen == sorted(seen) and len(seen) > 1
+
+    delivery = wire.sign_delivery(SigningKey.generate(), ["r1"])
+    answer = {"stored": 1, "already_stored": 0, "delivery": delivery}
+    pushed = serve(lambda handler: send(handler, json.dumps(answer).encode(), {}))
+    replies = tmp_path / "replies.tar"
+    replies.write_bytes(b"r" * (1 << 20))
+    sent: list[int] = []
+    result = Courier(pushed.url, SigningKey.generate()).push(
+        replies, tmp_path / "replies.delivered.json", sent.append
+    )
+    assert result.stored == 1 and sent[-1] == 1 << 20
+    assert json.loads((tmp_path / "replies.delivered.json").read_text()) == delivery

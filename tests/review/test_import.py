@@ -13,9 +13,16 @@ from typing import Any
 import pytest
 
 from keys import age
-from keys.signing import SigningKey
-
-from .conftest import Review, Reviewer, TipSpec, bundle_of, make_bundle, make_reviewer, seal_tips
+from keys.signing import KeyKind, SigningKey, VerifyKey
+from tests.support.review import (
+    Review,
+    Reviewer,
+    TipSpec,
+    bundle_of,
+    make_bundle,
+    make_reviewer,
+    seal_tips,
+)
 
 TIPS = [
     TipSpec("m1", "srcA", b"First message."),
@@ -38,7 +45,7 @@ def assert_nothing_imported(review: Review) -> None:
     assert tip_ids(review) == []
     tips_dir = review.workspace / "tips"
     assert list(tips_dir.iterdir()) == [], "no tip files and no staging left behind"
-    assert list((review.workspace / "acks").iterdir()) == []
+    assert list(review.workspace.parent.glob("*.ack.json")) == []
 
 
 @pytest.fixture(params=["in memory", "staged on disk"])
@@ -53,9 +60,11 @@ def test_import_keeps_the_age_files_as_they_arrived_and_writes_the_ack(
     review: Review, bundle: Path
 ) -> None:
     result = review("import", str(bundle))
-    assert "Imported 3 new tips from bundle.tar (0 already here)" in result.stdout
+    assert (
+        "Imported 3 new tips from bundle.tar (0 already here): 2 messages, 1 file" in result.stdout
+    )
     ack_path = Path(result.stdout.strip().splitlines()[-1])
-    assert ack_path == review.workspace / "acks" / "bundle.ack.json"
+    assert ack_path == bundle.parent / "bundle.ack.json"  # beside the bundle, to carry back
     ack = json.loads(ack_path.read_text())
     assert ack["format"] == "cairn-ack" and ack["items"] == ["f1", "m1", "m2"]
     assert sorted(tip_ids(review)) == ["f1", "m1", "m2"]
@@ -81,7 +90,7 @@ def test_importing_twice_adds_nothing(
     again = review("import", str(first))
     assert "Imported 0 new tips from first.tar (3 already here)" in again.stdout
     assert sorted(tip_ids(review)) == ["f1", "m1", "m2"]
-    ack = json.loads((review.workspace / "acks" / "first.ack.json").read_text())
+    ack = json.loads((tmp_path / "first.ack.json").read_text())
     assert ack["items"] == ["f1", "m1", "m2"], "what is already here is verified and acked again"
 
     newer = bundle_of(tmp_path / "newer.tar", server, more[2:], sealed)
@@ -179,7 +188,28 @@ def test_trust_refuses_to_replace_a_key_silently(review: Review, server: Signing
     other = SigningKey.generate()
     assert "already trusts" in review.fails("trust", str(other.verify_key))
     review("trust", str(other.verify_key), "--replace")
-    assert "not a Cairn public key" in review.fails("trust", "cairnpub1nonsense")
+    assert "not the server's bundle key" in review.fails("trust", "cairnpub1nonsense")
+
+
+def test_issue19_item7_trust_refuses_a_key_of_another_kind_naming_both(review: Review) -> None:
+    courier = SigningKey.generate(KeyKind.COURIER).verify_key
+    error = review.fails("trust", str(courier), "--replace")
+    assert error.endswith(
+        "this is a courier key, not the server's bundle key: use the key printed by `intake init`"
+    )
+    workspace = SigningKey.generate(KeyKind.REVIEWER).verify_key
+    assert "this is a review workspace's key, not the server's bundle key" in review.fails(
+        "trust", str(workspace), "--replace"
+    )
+
+
+def test_issue19_item7_a_key_in_the_old_shared_form_is_still_trusted(review: Review) -> None:
+    old = SigningKey.generate()  # written cairnpub1..., as every key was
+    assert str(old.verify_key).startswith("cairnpub1")
+    pinned = review("trust", str(old.verify_key), "--replace")
+    new_form = VerifyKey(old.verify_key.raw, KeyKind.SERVER)
+    assert str(new_form).startswith("cairnserver1")
+    assert f"Pinned the server key {new_form};" in pinned.stdout
 
 
 def test_a_wrong_passphrase_is_a_one_line_error(review: Review, bundle: Path) -> None:
@@ -220,3 +250,38 @@ def test_a_new_workspace_is_private(review: Review) -> None:
     assert review.workspace.stat().st_mode & 0o077 == 0
     for name in ("workspace-key.age", "workspace.db"):
         assert (review.workspace / name).stat().st_mode & 0o077 == 0
+
+
+def test_the_ack_goes_where_asked_and_never_over_another_file(
+    review: Review, bundle: Path, tmp_path: Path
+) -> None:
+    """Issue 19 item 5: the ack was written into a hidden folder of the workspace."""
+    carried = tmp_path / "stick"
+    carried.mkdir()
+    result = review("import", str(bundle), "--ack-out", str(carried / "for-courier.json"))
+    assert result.stdout.strip().splitlines()[-1] == str(carried / "for-courier.json")
+    ack = json.loads((carried / "for-courier.json").read_text())
+    assert ack["items"] == ["f1", "m1", "m2"]
+    assert not (tmp_path / "bundle.ack.json").exists()
+    review("import", str(bundle), "--ack-out", str(carried / "for-courier.json"))  # same ack
+    review("import", str(bundle))
+    assert (tmp_path / "bundle.ack.json").read_bytes() == (
+        carried / "for-courier.json"
+    ).read_bytes()
+    mine = tmp_path / "notes.txt"
+    mine.write_text("the reviewer's own file\n")
+    error = review.fails("import", str(bundle), "--ack-out", str(mine))
+    assert f"{mine} already exists and is not this bundle's ack" in error
+    assert mine.read_text() == "the reviewer's own file\n"
+    missing = tmp_path / "nowhere" / "x.ack.json"
+    assert "does not exist" in review.fails("import", str(bundle), "--ack-out", str(missing))
+
+
+def test_an_ack_path_taken_refuses_the_import_before_anything_is_kept(
+    review: Review, bundle: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "bundle.ack.json").write_text("something else\n")
+    error = review.fails("import", str(bundle))
+    assert "is not this bundle's ack" in error and "nothing was imported" in error
+    assert tip_ids(review) == []
+    assert (tmp_path / "bundle.ack.json").read_text() == "something else\n"

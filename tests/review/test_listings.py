@@ -9,8 +9,7 @@ import pytest
 
 from keys import age
 from keys.signing import SigningKey
-
-from .conftest import Review, Reviewer, TipSpec, make_bundle
+from tests.support.review import Review, Reviewer, TipSpec, make_bundle
 
 LISTINGS = [("tips",), ("sources",), ("claims",), ("suggest",), ("outbox",), ("show", "m1")]
 

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from keys.signing import SigningKey
-
-from .conftest import Review, Reviewer, TipSpec, make_bundle
+from tests.support.review import Review, Reviewer, TipSpec, make_bundle
 
 HOSTILE = (
     '<script>alert(1)</script> <img src="https://example.org/x.png"> | *bold* [link](http://x)'
@@ -75,7 +74,7 @@ def test_html_matrix_shows_support_contradiction_and_weak_support(
         names["server-B"]: "● supports",
         pair: "✖ contradicts / ○ weak support",
     }
-    assert "disputed" in page and "2 of 2 independent groups" in page
+    assert "disputed" in page and "2 independent groups support it; 2 are needed." in page
 
 
 def test_sources_appear_by_pseudonym_only(reported: Review, tmp_path: Path) -> None:
@@ -91,7 +90,8 @@ def test_markdown_has_the_claims_the_matrix_and_inert_text(
     reported: Review, tmp_path: Path
 ) -> None:
     text = write(reported, tmp_path, "md")
-    assert "| 1 | disputed | 2 of 2 independent groups | The memo was signed |" in text
+    row = "| 1 | disputed | 2 independent groups support it; 2 are needed | The memo was signed |"
+    assert row in text
     assert "\\<script\\>" in text and not re.search(r"(?<!\\)<", text)
     assert "\\| \\*bold\\* \\[link\\]\\(http://x\\)" in text
     assert "● supports" in text and "✖ contradicts" in text and "○ weak support" in text
@@ -101,7 +101,8 @@ def test_a_threshold_changes_the_report(reported: Review, tmp_path: Path) -> Non
     reported("unlink", "tipD", "1")
     out = tmp_path / "r.md"
     reported("report", "--out", str(out), "--threshold", "3")
-    assert "| 1 | partly-corroborated | 2 of 3 independent groups |" in out.read_text()
+    row = "| 1 | partly-corroborated | 2 independent groups support it; 3 are needed |"
+    assert row in out.read_text()
 
 
 def test_a_report_is_never_written_into_the_workspace(reported: Review) -> None:
@@ -139,3 +140,13 @@ def test_i8_a_report_into_a_missing_directory_is_a_one_line_error(
     error = reported.fails("report", "--out", str(missing / "report.md"))
     assert f"the directory {missing} does not exist" in error
     assert not missing.exists()
+
+
+def test_without_out_the_report_is_printed_as_markdown(reported: Review, tmp_path: Path) -> None:
+    """Issue 19 item 5: `review report` needed --out; without it, the Markdown is printed."""
+    printed = reported("report").stdout
+    assert printed == write(reported, tmp_path, "md").rstrip("\n") + "\n"
+    assert "The memo was signed" in printed
+    assert list(tmp_path.glob("*.md")) == [tmp_path / "report.md"]  # only the one asked for
+    refused = reported.run("report", "--force")
+    assert refused.exit_code == 2 and "give it with --out" in refused.output

@@ -13,8 +13,7 @@ from keys.signing import SigningKey
 from keys.workspace_key import WorkspaceKey
 from review.pseudonyms import ADJECTIVES, NOUNS, PLAIN_ATTEMPTS, candidates, pseudonym_for
 from review.suggest import TipSignals, shingles, suggest
-
-from .conftest import Review, Reviewer, TipSpec, make_bundle
+from tests.support.review import Review, Reviewer, TipSpec, make_bundle
 
 MEMO = (
     "On the third of March the finance director signed the procurement memo in the back "
@@ -70,6 +69,8 @@ def test_sources_lists_pseudonyms_tips_and_groups(sourced: Review) -> None:
     assert all(s["group"] == [s["pseudonym"]] for s in sources.values())
     assert by_id(sourced) == sources, "pseudonyms do not change between commands"
     assert "independent" in sourced("sources").stdout
+    assert (sources["srcC"]["messages"], sources["srcC"]["files"]) == (1, 1)
+    assert "2 tips (1 message, 1 file)" in sourced("sources").stdout
 
 
 def test_relate_and_unrelate_by_pseudonym_or_id(sourced: Review) -> None:
@@ -93,6 +94,14 @@ def test_relate_and_unrelate_by_pseudonym_or_id(sourced: Review) -> None:
     assert "the same source" in sourced.fails("relate", "srcA", names["srcA"], "--same-person")
     result = sourced.run("relate", "srcA", "srcB")
     assert result.exit_code == 2 and "--same-person or --shared-origin" in result.output
+
+
+def test_relation_kinds_refuse_each_other(sourced: Review) -> None:
+    """As with a link's stances (issue 19 item 1): the last flag given never silently wins."""
+    result = sourced.run("relate", "srcA", "srcB", "--same-person", "--shared-origin")
+    assert result.exit_code == 2
+    assert "--same-person and --shared-origin refuse each other" in result.output
+    assert all(not source["relations"] for source in sourced.json("sources"))
 
 
 def test_i9_a_relation_note_comes_from_standard_input_or_a_file(

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from keys.signing import SigningKey
-
-from .conftest import Review, Reviewer, TipSpec, make_bundle
+from tests.support.review import Review, Reviewer, TipSpec, make_bundle
 
 TIPS = [
     TipSpec("m1", "srcA", b"Plain words.\nSecond line.", day="2025-03-01"),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from .conftest import Review
+from tests.support.review import Review
 
 
 def garbage(data: bytes) -> bytes:

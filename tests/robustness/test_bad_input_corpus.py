@@ -42,22 +42,15 @@ from intake.sessions import COOKIE_NAME
 from keys import age
 from keys.bundle import BundleError, open_bundle, receive_bundle
 from keys.courier import CourierRequest, sign_request
+from keys.courier_api import PushAnswer, sign_ack
 from keys.identity_file import read_identity_file, write_identity_file
-from keys.sealed import open_item, seal_item
+from keys.sealed import ItemWriter, open_item
 from keys.signing import SigningKey
-from tests.conftest import TEST_PASSPHRASE
-from tests.courier.conftest import Courier, Reviewer, run
-from tests.intake.conftest import VENV_BIN, LiveServer
-from tests.intake.test_bad_input import (
-    BOUNDARY,
-    CONTENT_TYPE,
-    assert_plain_error,
-    end,
-    form,
-    log_in,
-    part,
-)
-from tests.robustness.helpers import STORED_TABLES, table_counts
+from tests.support.courier import Courier, Reviewer, run
+from tests.support.forms import BOUNDARY, CONTENT_TYPE, assert_plain_error, end, form, log_in, part
+from tests.support.intake import VENV_BIN, LiveServer
+from tests.support.review import PASSPHRASE
+from tests.support.robustness import STORED_TABLES, table_counts
 
 SEED = 20261126
 MIB = 1 << 20
@@ -515,7 +508,7 @@ Entry = tuple[str, bytes, bytes]  # name, data, tar member type
 
 def sealed(recipient: age.Recipient, kind: str, content: bytes, name: str = "") -> bytes:
     out = io.BytesIO()
-    seal_item(io.BytesIO(content), out, [recipient], kind, name)
+    ItemWriter(out, [recipient], kind, name).seal_all(io.BytesIO(content))
     return out.getvalue()
 
 
@@ -815,14 +808,14 @@ def reply_bundle_corpus(
 def identity_corpus(identity: age.X25519Identity, work: Path) -> list[tuple[str, bytes]]:
     rng = random.Random(SEED + 3)
     made = work / "made.age"
-    write_identity_file(made, identity, TEST_PASSPHRASE, work_factor=10)
+    write_identity_file(made, identity, PASSPHRASE, work_factor=10)
     valid = made.read_bytes()
     header_end = valid.index(b"\n---") + 1
     work_factor = valid.index(b" 10\n") + 1
 
     def passphrase_file(plaintext: bytes, work_factor: int = 10) -> bytes:
         out = io.BytesIO()
-        age.encrypt(io.BytesIO(plaintext), out, [age.ScryptRecipient(TEST_PASSPHRASE, work_factor)])
+        age.encrypt(io.BytesIO(plaintext), out, [age.ScryptRecipient(PASSPHRASE, work_factor)])
         return out.getvalue()
 
     def to_x25519(plaintext: bytes) -> bytes:
@@ -896,7 +889,8 @@ def test_i8_malformed_tip_bundles_are_refused_and_import_nothing(
         path.write_bytes(data)
         try:  # what `review import` does before it stores anything
             with open_bundle(path, signer.verify_key) as bundle:
-                bundle.verify_items()
+                for item in bundle.items:
+                    bundle.check_item(item)
                 for item in bundle.items:
                     ciphertext = io.BytesIO()
                     bundle.copy_item(item, ciphertext)
@@ -933,17 +927,10 @@ def test_i8_malformed_reply_bundles_are_refused_in_process_and_by_the_courier_ap
     add = ["reviewers", "add", REPLY_SIGNER.verify_key, "--name", "desk"]
     run("intake", *add, "--instance", courier.instance.path)
 
-    class Discard:
-        def write(self, data: bytes) -> int:
-            return len(data)
-
-        def close(self) -> None:
-            pass
-
     for name, data in corpus:
         try:
             received = receive_bundle(
-                io.BytesIO(data), lambda _: Discard(), "replies", {REPLY_SIGNER.verify_key}
+                io.BytesIO(data), "replies", {REPLY_SIGNER.verify_key}, max_bytes=64 << 20
             )
         except BundleError:
             continue
@@ -970,7 +957,7 @@ def test_i8_malformed_reply_bundles_are_refused_in_process_and_by_the_courier_ap
         assert response.json()["error"], name
     assert table_counts(courier.instance, unchanged) == before
     # The well-formed bundle the corpus came from is accepted: the refusals were about content.
-    assert push(valid).json() == {"stored": 1, "already_stored": 0}
+    assert PushAnswer.parse(push(valid).content) == PushAnswer(stored=1, already_stored=0)
     # So are a long reply bundle and a long ack, far below their limits (64 MiB and 1 MiB).
     rng = random.Random(SEED + 4)
     replies = [
@@ -983,8 +970,11 @@ def test_i8_malformed_reply_bundles_are_refused_in_process_and_by_the_courier_ap
     long_bundle = bundle_of("replies", REPLY_SIGNER, replies, json.dumps(manifest).encode())
     assert len(long_bundle) > 128 * 1024
     response = push(long_bundle)
-    assert response.json() == {"stored": 4, "already_stored": 0}, response.text
-    ack = json.dumps({"format": "cairn-ack", "items": [f"{i:032x}" for i in range(4000)]}).encode()
+    assert PushAnswer.parse(response.content) == PushAnswer(stored=4, already_stored=0), (
+        response.text
+    )
+    server = courier.instance.signing_key.verify_key
+    ack = sign_ack(REPLY_SIGNER, server, (f"{i:032x}" for i in range(4000)))
     assert len(ack) > 128 * 1024
     path = "/courier/v1/ack"
     signed = sign_request(
@@ -1008,7 +998,7 @@ def test_i8_malformed_identity_files_get_a_one_line_error(
         path.write_bytes(data)
         paths.append(path)
         try:
-            read_identity_file(path, TEST_PASSPHRASE)
+            read_identity_file(path, PASSPHRASE)
         except (age.DecryptError, ValueError):  # what load_identity makes a one-line error of
             continue
         pytest.fail(f"{name}: accepted")

@@ -40,8 +40,8 @@ from intake.sessions import COOKIE_NAME
 from intake.store import Store
 from keys import age
 from keys.bundle import open_bundle
-from tests.intake.conftest import VENV_BIN, LiveServer, SourceSession
-from tests.robustness.helpers import kill_9
+from tests.support.intake import VENV_BIN, LiveServer, SourceSession
+from tests.support.robustness import kill_9
 
 pytestmark = pytest.mark.slow
 

@@ -26,9 +26,9 @@ import pytest
 
 from intake.instance import Instance
 from intake.sessions import COOKIE_NAME
-from tests.intake.conftest import CSRF, LiveServer
-from tests.intake.test_bad_input import form, part
-from tests.intake.test_limits import (
+from tests.support.forms import form, part
+from tests.support.intake import CSRF, LiveServer
+from tests.support.raw_http import (
     CIRCUIT_1,
     CIRCUIT_2,
     LoginForm,
@@ -38,7 +38,7 @@ from tests.intake.test_limits import (
     proxy_line,
     raw_exchange,
 )
-from tests.robustness.helpers import table_counts, worker_processes
+from tests.support.robustness import table_counts, worker_processes
 
 pytestmark = pytest.mark.slow
 

@@ -44,10 +44,10 @@ from intake.instance import Instance
 from keys import age
 from keys.bundle import BundleError, open_bundle, receive_bundle
 from keys.courier import HEADERS, CourierAuthError, CourierRequest, sign_request, verify_request
-from keys.sealed import MAX_HEADER_BYTES, SealedItemError, open_item, seal_item
+from keys.sealed import MAX_HEADER_BYTES, ItemWriter, SealedItemError, open_item
 from keys.signing import SigningKey
-from tests.intake.test_bad_input import BOUNDARY, CONTENT_TYPE, _CountingStream, log_in, part
-from tests.robustness.helpers import table_counts
+from tests.support.forms import BOUNDARY, CONTENT_TYPE, CountingStream, log_in, part
+from tests.support.robustness import table_counts
 
 FUZZ = {
     "deadline": None,
@@ -260,7 +260,7 @@ def test_i8_sealed_item_headers_past_their_limits_or_of_the_wrong_type_are_refus
 @functools.cache
 def sealed_item(content: bytes, name: str) -> bytes:
     out = io.BytesIO()
-    seal_item(io.BytesIO(content), out, [IDENTITY.recipient], "file", name)
+    ItemWriter(out, [IDENTITY.recipient], "file", name).seal_all(io.BytesIO(content))
     return out.getvalue()
 
 
@@ -337,21 +337,14 @@ def well_signed_bundles(draw: st.DrawFn) -> tuple[str, bytes]:
     return kind, out.getvalue()
 
 
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def close(self) -> None:
-        pass
-
-
 def bundle_only_bundle_errors(kind: str, data: bytes, work: Path) -> None:
     path = work / "bundle.tar"
     path.write_bytes(data)
     with contextlib.suppress(BundleError), open_bundle(path, SIGNER.verify_key, kind) as bundle:
-        bundle.verify_items()
+        for item in bundle.items:
+            bundle.check_item(item)
     with contextlib.suppress(BundleError):
-        receive_bundle(io.BytesIO(data), lambda _: _Discard(), kind, {SIGNER.verify_key})
+        receive_bundle(io.BytesIO(data), kind, {SIGNER.verify_key}, max_bytes=len(data))
 
 
 @pytest.fixture(scope="module")
@@ -410,9 +403,7 @@ def test_i8_a_bundle_item_whose_size_is_a_boolean_is_refused(work: Path) -> None
             info.size = len(content)
             tar.addfile(info, io.BytesIO(content))
     with pytest.raises(BundleError, match="invalid size"):
-        receive_bundle(
-            io.BytesIO(out.getvalue()), lambda _: _Discard(), "tips", {SIGNER.verify_key}
-        )
+        receive_bundle(io.BytesIO(out.getvalue()), "tips", {SIGNER.verify_key}, 1 << 20)
 
 
 # Courier requests
@@ -549,7 +540,7 @@ def test_i8_fuzzed_submissions_never_500_and_refusals_store_nothing(
         before = table_counts(instance, ("submissions", "items", "chunks"))
         response = client.post(  # type: ignore[attr-defined]
             "/submit",
-            input_stream=_CountingStream(body, piece),  # arriving in pieces
+            input_stream=CountingStream(body, piece),  # arriving in pieces
             content_length=len(body),
             content_type=content_type,
         )

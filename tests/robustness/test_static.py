@@ -5,6 +5,7 @@
   a comment above it saying why.
 - Every dependency (runtime, development and the build backend) is pinned with ``==``, so what
   was tested is what gets installed.
+- ``make test`` type-checks all three packages with mypy in strict mode.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tokenize
 import tomllib
 from pathlib import Path
 
-from tests.intake.conftest import VENV_BIN
+from tests.support.intake import VENV_BIN
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("keys", "intake", "review")
@@ -92,3 +93,15 @@ def test_every_dependency_is_pinned() -> None:
         if not PINNED.fullmatch(requirement.strip())
     ]
     assert not loose, "\n".join(loose)
+
+
+def test_make_test_type_checks_every_package_strictly() -> None:
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert mypy.get("strict") is True
+    assert not [o for o in mypy.get("overrides", []) if o.get("strict") is False]
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test:.*\btypecheck\b", makefile, re.MULTILINE)
+    recipe = makefile.split("\ntypecheck:", 1)[1].split("\n\n", 1)[0]
+    checked = re.search(r"mypy((?:\s+[a-z]+)+)\s*$", recipe, re.MULTILINE)
+    assert checked is not None, recipe
+    assert set(checked.group(1).split()) >= set(PACKAGES), recipe

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from .conftest import (
+from tests.support import ROOT
+from tests.support.browser import (
     BROWSER_LOCALES,
     DESKTOP,
     PAGES,
-    ROOT,
     SCREENSHOTS,
     Servers,
     walk_every_page,
@@ -185,10 +185,12 @@ def test_the_keyboard_alone_gets_a_source_through_the_first_submission(
         page.keyboard.press("Enter")
     assert page.locator(".codename").count() == 1
     _focus_top(page)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link, past the header's Log out
     _tab_to(page, "button")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.url == main + "/submit"
+    assert page.url == main + "/written"  # the form, the codename folded away on it
 
     stops = _tab_order(page)
     assert all(s["ring"] and s["onScreen"] for s in stops), stops
@@ -209,7 +211,7 @@ def test_the_keyboard_alone_gets_a_source_through_the_first_submission(
     assert page.locator("form.logout").count() == 1
 
     _focus_top(page)
-    _tab_to(page, "button")
+    _tab_to(page, "button")  # the header's Log out, the first button of every page
     with page.expect_navigation() as navigation:
         page.keyboard.press("Enter")
     assert navigation.value is not None and navigation.value.status == 200

@@ -17,10 +17,11 @@ from intake.headers import CONTENT_SECURITY_POLICY
 from intake.i18n import DIRECTIONS, LANGUAGES
 from intake.instance import Instance
 from keys.sealed import ItemHeader
-
-from .conftest import (
+from tests.support.browser import (
+    ADDRESS_PUBLISHED_AT,
     BROWSER_LOCALES,
     DESKTOP,
+    ORGANISATION,
     PAGES,
     Servers,
     html_attributes,
@@ -34,16 +35,18 @@ ENGLISH_HEADINGS = {
     "landing": "Send us a tip, safely",
     "codename": "Your codename",
     "submit-form": "Send your tip",
+    "submit-too-large": "Send your tip",
     "submitted": "Thank you. Your tip was received",
+    "landing-logged-in": "Send us a tip, safely",
     "logged-out": "You are logged out",
     "login": "Check back",
     "login-failed": "Check back",
     "check-back": "Welcome back",
+    "reply-delete": "Delete this reply?",
     "reply-deleted": "Reply deleted",
     "error-400-csrf": "Something in that request did not work",
     "error-403": "Please check in again",
     "error-404": "There is no page here",
-    "error-413": "That was too large",
     "error-429": "Very busy right now",
     "error-503": "Temporarily closed",
 }
@@ -81,6 +84,9 @@ def test_i4_the_whole_journey_and_every_error_page_without_javascript(
 
     def visit(name: str) -> None:
         assert html_attributes(page) == (language, DIRECTIONS[language]), name
+        # Whose tip line this is, and where to check its address, on every page (item 13).
+        assert page.inner_text(".brand").startswith(ORGANISATION), name
+        assert ADDRESS_PUBLISHED_AT in page.inner_text("footer .real-address"), name
         seen[name] = page.inner_text("h1").strip()
         assert page.locator("script").count() == 0
         excess = shoot(page, f"{language}-{name}")

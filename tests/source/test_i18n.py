@@ -28,14 +28,17 @@ from werkzeug.test import TestResponse
 from intake import create_app, received_page
 from intake.i18n import DIRECTIONS, LANGUAGES
 from intake.instance import Instance
-from tests.intake.conftest import CODENAME, CSRF, VENV_BIN
-
-from .conftest import BROWSER_LOCALES, ROOT
+from tests.support import ROOT
+from tests.support.browser import BROWSER_LOCALES, deliver_reply
+from tests.support.intake import CODENAME, CSRF, VENV_BIN
 
 TRANSLATIONS = ROOT / "intake" / "translations"
 LOCALES = {locale for tag, (locale, _) in LANGUAGES.items() if tag != "en"}
 # Names that stay as they are in every language.
 PROPER_NOUNS = {"Tor Browser", "Tor", "JavaScript", "Safest", "MiB", "IP"}
+# Text the pages show as the operator or a reviewer wrote it, in whatever language that was.
+ORGANISATION, ADDRESS_PUBLISHED_AT, REPLY = "Harbour Gazette", "harbourgazette.example", "Yes."
+NOT_OURS = {ORGANISATION, ADDRESS_PUBLISHED_AT, REPLY}
 TAG = re.compile(r"</?[a-z]+[^>]*>")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
 BOUNDARY = "cairnboundary"
@@ -167,7 +170,12 @@ def _client(instance: Instance, accept_language: str, **settings: Any) -> FlaskC
 
 def every_page(instance: Instance, accept_language: str) -> dict[str, TestResponse]:
     """Name -> response for every page a source can meet, errors included."""
-    client = _client(instance, accept_language)
+    client = _client(
+        instance,
+        accept_language,
+        organisation_name=ORGANISATION,
+        address_published_at=ADDRESS_PUBLISHED_AT,
+    )
     pages: dict[str, tuple[TestResponse, int]] = {}
 
     def see(name: str, response: TestResponse, status: int) -> TestResponse:
@@ -179,18 +187,22 @@ def every_page(instance: Instance, accept_language: str) -> dict[str, TestRespon
     match = CODENAME.search(shown.get_data(as_text=True))
     assert match
     codename = match.group(1)
-    assert client.post("/written", data={"csrf_token": _csrf(shown)}).status_code == 303
+    carried = {"csrf_token": _csrf(shown), "codename": codename}
+    see("submit-form-first-session", client.post("/written", data=carried), 200)
+    see("landing-logged-in", client.get("/"), 200)
     form = see("submit-form", client.get("/submit"), 200)
     token = _csrf(form).encode()
     big = [("csrf_token", None, token), ("files", "big.bin", bytes(2 * MIB))]
-    see("error-413", _multipart(client, big), 413)
+    see("submit-too-large", _multipart(client, big), 413)
     see("error-400-nothing-sent", _multipart(client, [("csrf_token", None, token)]), 400)
     see(
         "error-400-not-text",
         _multipart(client, [("csrf_token", None, token), ("message", None, b"\xff")]),
         400,
     )
-    sent = _multipart(client, [("csrf_token", None, token), ("message", None, b"A tip.")])
+    first = [("csrf_token", None, token), ("codename", None, codename.encode())]
+    see("submitted-first-session", _multipart(client, [*first, ("message", None, b"A tip.")]), 200)
+    sent = _multipart(client, [("csrf_token", None, token), ("message", None, b"More.")])
     see("submitted", sent, 200)
     see("logged-out", client.post("/logout", data={"csrf_token": _csrf(sent)}), 200)
     see("error-403", client.get("/submit"), 403)
@@ -198,7 +210,10 @@ def every_page(instance: Instance, accept_language: str) -> dict[str, TestRespon
     wrong = {"csrf_token": _csrf(login), "codename": "not the words"}
     see("login-failed", client.post("/login", data=wrong), 403)
     right = {"csrf_token": _csrf(login), "codename": codename}
-    see("check-back", client.post("/login", data=right), 200)
+    deliver_reply(instance, codename, REPLY)
+    back = see("check-back", client.post("/login", data=right), 200)
+    [delete_path] = re.findall(r'href="(/replies/[^"]+/delete)"', back.get_data(as_text=True))
+    see("reply-delete", client.get(delete_path), 200)
     see("error-404", client.get("/no-such-page"), 404)
     see("error-405", client.get("/start"), 405)
     see("error-400-csrf", client.post("/start"), 400)
@@ -268,7 +283,7 @@ def page_text(html: str) -> _PageText:
 
 def _meaningful(text: str) -> bool:
     """Text that would need translating: not a proper noun, a number or punctuation alone."""
-    if text in PROPER_NOUNS:
+    if text in PROPER_NOUNS or text in NOT_OURS:
         return False
     return bool(re.search(r"[^\W\d_]{2,}", text))
 
@@ -303,7 +318,7 @@ def test_every_page_in_english(english_pages: dict[str, TestResponse]) -> None:
         text = page_text(response.get_data(as_text=True))
         assert (text.lang, text.dir) == ("en", "ltr"), name
     assert "Nothing was sent" in english_pages["error-400-nothing-sent"].get_data(as_text=True)
-    assert "1 MiB" in english_pages["error-413"].get_data(as_text=True)
+    assert "1 MB" in english_pages["submit-too-large"].get_data(as_text=True)
 
 
 @pytest.mark.parametrize("language", [tag for tag in LANGUAGES if tag != "en"])
@@ -392,7 +407,11 @@ def test_the_received_page_is_rendered_once_per_language_with_each_requests_own_
         page, token = sent.get_data(as_text=True), _csrf(sent)
         headers = {"Accept-Language": BROWSER_LOCALES[language]}
         with app.test_request_context("/submit", method="POST", headers=headers):
-            fresh = render_template("submitted.html", csrf_token=lambda: token)  # noqa: B023
+            fresh = render_template(
+                "submitted.html",
+                csrf_token=lambda: token,  # noqa: B023
+                logged_in=True,  # as every source who gets this page is
+            )
         assert page == fresh, language
         assert page_text(page).lang == language
         tokens.add(token)

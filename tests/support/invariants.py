@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 
 from keys import age, bech32
-from keys.age.header import Header, parse_header
+from keys.age import Header, parse_header
 
 MIB = 1 << 20
 
@@ -153,3 +153,12 @@ def wait_until_consumed(sock: socket.socket, server_port: int, timeout: float = 
             return
         time.sleep(0.05)
     raise TimeoutError("the server did not read the upload's first part")
+
+
+def core_size_limit(pid: int) -> tuple[str, str]:
+    """The soft and hard core file size limits of a process, as the kernel shows them."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max core file size"):
+            soft, hard = line.split()[4:6]
+            return soft, hard
+    raise AssertionError(f"no core size limit for process {pid}")

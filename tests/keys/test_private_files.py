@@ -1,6 +1,6 @@
-"""Files the review tool writes for the reviewer: owner-only, all or nothing, never overwriting
-unless asked (I9); also on a filesystem without hard links, such as a USB stick's FAT, which
-cannot be mounted here, so a failing ``os.link`` stands in for it."""
+"""Files both wings write (keys, bundles, sealed files, exports): owner-only, all or nothing,
+never overwriting unless asked (I9); also on a filesystem without hard links, such as a USB
+stick's FAT, which cannot be mounted here, so a failing ``os.link`` stands in for it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from review.private_files import private_output
+from keys.private_files import open_new, private_output
 
 
 def write(path: Path, data: bytes, overwrite: bool = False) -> None:
@@ -49,3 +49,23 @@ def test_i9_a_failed_write_leaves_nothing(tmp_path: Path, filesystem: str) -> No
         out.write(b"half")
         raise RuntimeError("the report failed halfway")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_open_new_is_owner_only_and_never_overwrites(tmp_path: Path) -> None:
+    """I9: a new key file is readable by its owner only, and an existing one is never replaced."""
+    path = tmp_path / "secret.key"
+    with open_new(path) as out:
+        out.write(b"first")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with pytest.raises(FileExistsError):
+        open_new(path)
+    assert path.read_bytes() == b"first"
+    public = tmp_path / "public.key"
+    open_new(public, 0o644).close()
+    assert stat.S_IMODE(public.stat().st_mode) == 0o644 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

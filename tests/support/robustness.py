@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 import psutil
 
 from intake.instance import Instance
-from tests.intake.conftest import LiveServer
-from tests.intake.conftest import table_counts as intake_table_counts
+from tests.support.intake import LiveServer
+from tests.support.intake import table_counts as intake_table_counts
 
 # Every table a request could change, tip data and its bookkeeping alike.
 STORED_TABLES = (

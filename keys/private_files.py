@@ -1,7 +1,8 @@
-"""Files written all or nothing, readable by their owner only.
+"""Files readable by their owner only: made new, or written all or nothing.
 
-A file appears under its name only once it is complete; on any failure nothing is left behind,
-not even the partial temporary file beside it.
+Both wings write keys, bundles and sealed files this way. A file written through
+``private_output`` appears under its name only once it is complete; on any failure nothing is
+left behind, not even the partial temporary file beside it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+
+def open_new(path: str | os.PathLike[str], mode: int = 0o600) -> BinaryIO:
+    """A new file open for writing, readable by its owner only unless ``mode`` says otherwise;
+    ``FileExistsError`` if the name is taken (it is never overwritten, not even by a race)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    return os.fdopen(fd, "wb")
 
 
 @contextlib.contextmanager

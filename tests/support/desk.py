@@ -1,0 +1,155 @@
+"""The review desk as the tests meet it: a workspace with tips from three sources (one text
+hostile, every text marked with a canary), the desk over it reached through Flask's test client
+with the session's cookie as the launch address gives it, and the desk served on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from keys import age
+from keys.signing import SigningKey
+from review.desk.app import Desk
+from review.desk.serve import listen, serve
+from review.workspace import Workspace
+from tests.support.review import Review, Reviewer, TipSpec
+
+HOST = "127.0.0.1:5999"  # what the test client sends; the desk answers only to it
+CANARY = "canary-7f3a9c"  # in every text a day on the desk reads or writes (I9)
+
+SOURCE_KEY = age.X25519Identity.generate()  # stands in for the key a source's codename gives
+HOSTILE = "<script>alert(1)</script>\x1b[2J\u202etxt.exe\u200b<b>bold</b>"
+TIPS = (
+    TipSpec(
+        "tip-alpha-1",
+        "src-a",
+        f"The mayor met the contractor on Monday at the yard. {CANARY}-tip-a".encode(),
+        reply_recipient=str(SOURCE_KEY.recipient),
+    ),
+    TipSpec(
+        "tip-beta-1",
+        "src-b",
+        f"I saw the mayor and the contractor meet. {CANARY}-tip-b {HOSTILE}".encode(),
+    ),
+    TipSpec(
+        "tip-file-1",
+        "src-b",
+        b"%PDF-1.4 not really a pdf",
+        kind="file",
+        name="minutes.pdf",
+        media_type="application/pdf",
+    ),
+)
+# A second bundle, imported through the desk: src-c repeats src-a's words (a suggestion).
+LATER_TIPS = (
+    TipSpec(
+        "tip-gamma-1",
+        "src-c",
+        f"The mayor met the contractor on Monday at the yard. {CANARY}-tip-a".encode(),
+        day="2025-03-02",
+    ),
+    TipSpec(
+        "tip-delta-1",
+        "src-d",
+        f"The contractor paid for the mayor's trip in May. {CANARY}-tip-d".encode(),
+        day="2025-03-02",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A desk over a workspace, and what it was made from."""
+
+    app: Flask
+    client: FlaskClient
+    review: Review  # the CLI on the same workspace
+    reviewer: Reviewer
+    server: SigningKey
+    later_bundle: Path  # not imported yet
+
+    @property
+    def desk(self) -> Desk:
+        found: Desk = self.app.extensions["desk"]
+        return found
+
+
+def open_workspace(workspace: Path, reviewer: Reviewer) -> Callable[[], Any]:
+    return functools.partial(Workspace.open, workspace, reviewer.identity)
+
+
+def launched(app: Flask) -> FlaskClient:
+    """A client that opened the launch address: it holds the session's cookie."""
+    client = app.test_client()
+    desk: Desk = app.extensions["desk"]
+    address = desk.gate.launch_address()
+    response = client.get(address.removeprefix(f"http://{HOST}"), base_url=f"http://{HOST}")
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    return client
+
+
+def csrf_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+class Pages:
+    """The desk as a signed-in browser uses it: GETs, and POSTs carrying the page's CSRF token."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.token = ""
+
+    def get(self, path: str, status: int = 200) -> str:
+        response = self.client.get(path, base_url=f"http://{HOST}")
+        assert response.status_code == status, response.get_data(as_text=True)
+        html = response.get_data(as_text=True)
+        if 'name="csrf_token"' in html:
+            self.token = csrf_token(html)
+        return html
+
+    def post(self, path: str, data: dict[str, Any], status: int = 303) -> Any:
+        response = self.client.post(
+            path, data={"csrf_token": self.token, **data}, base_url=f"http://{HOST}"
+        )
+        assert response.status_code == status, response.get_data(as_text=True)
+        return response
+
+
+@dataclass(frozen=True)
+class Served:
+    app: Flask
+    base_url: str
+    launch_address: str
+
+
+@contextlib.contextmanager
+def served(app: Flask) -> Iterator[Served]:
+    """The desk served on a free loopback port, in a thread, until the block ends."""
+    server = listen(app, 0)
+    announced: list[str] = []
+    ready = threading.Event()
+
+    def announce(address: str) -> None:
+        announced.append(address)
+        ready.set()
+
+    thread = threading.Thread(target=serve, args=(app, server, announce), daemon=True)
+    thread.start()
+    assert ready.wait(10), "the desk never announced its address"
+    try:
+        yield Served(app, f"http://127.0.0.1:{server.server_port}", announced[0])
+    finally:
+        app.extensions["desk"].keyring.lock()
+        thread.join(20)
+        assert not thread.is_alive(), "the desk kept serving after it locked"
