@@ -277,6 +277,8 @@ def bench_statuses(root: Path, identity: age.X25519Identity, args: argparse.Name
 
 DESK_HOST = "127.0.0.1:8765"
 DESK_URL = f"http://{DESK_HOST}"
+# The desk's stylesheet: the same gate, headers and session, no workspace work.
+DESK_REFERENCE = "/static/desk.css"
 DESK_PAGES: tuple[tuple[str, str | None], ...] = (  # a path, and the words a search POSTs
     ("/", None),
     ("/?page=100", None),
@@ -325,15 +327,24 @@ def bench_desk(root: Path, identity: age.X25519Identity, repeat: int) -> None:
             sys.exit(f"the desk answered {response.status_code} to {path}")
         return took
 
-    print(f"desk pages, server time, median of {repeat}:")
-    for path, words in DESK_PAGES:
+    def median(path: str, words: str | None) -> Timing:
         runs = [request(path, words) for _ in range(repeat)]
-        took = Timing(
-            *(statistics.median(getattr(run, part) for run in runs) for part in ("wall", "cpu"))
-        )
+        parts = ("wall", "cpu")
+        return Timing(*(statistics.median(getattr(run, part) for run in runs) for part in parts))
+
+    reset_peak_rss()
+    reference = median(DESK_REFERENCE, None)
+    print(f"desk pages, server time, median of {repeat}; reference {DESK_REFERENCE}: {reference}")
+    for path, words in DESK_PAGES:
+        took = median(path, words)
         ok = verdict(took.wall <= MAX_PAGE_SECONDS)
         what = path if words is None else f"search {words!r}"
-        print(f"  {what}: {took} ({ok}, target <= {MAX_PAGE_SECONDS * 1000:.0f} ms)")
+        ratio = took.wall / reference.wall
+        print(
+            f"  {what}: {took}, {ratio:.0f}x the reference "
+            f"({ok}, target <= {MAX_PAGE_SECONDS * 1000:.0f} ms)"
+        )
+    print(f"  peak RSS {peak_rss_mib():.0f} MiB (every tip's text held in memory)")
 
 
 def default_tmpdir() -> Path | None:

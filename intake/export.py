@@ -34,6 +34,7 @@ def next_bundle(store: Store, signer: VerifyKey, max_bytes: int) -> NextBundle:
             day=day.isoformat(),
             size=item.size,
             reply_recipient=source.reply_recipient,
+            submission=item.submission_id,
         )
         for item, source, day in rows
     ]

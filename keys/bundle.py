@@ -1,11 +1,12 @@
 """Bundles: how sealed items travel between the server and the offline reviewers.
 
 A bundle is one uncompressed tar: ``items/<id>.age`` for each item, then ``manifest.json`` and
-its detached Ed25519 signature ``manifest.sig``. The manifest names each item's source (an opaque
-id), reply recipient, day, kind, size and SHA-256, so the signature over the manifest covers every
-byte of every item. The manifest comes last so that a writer hashes each item while streaming it
-(the destination may be a socket) and never reads an item twice. Reading never extracts a path
-from the archive; it only copies members the manifest names.
+its detached Ed25519 signature ``manifest.sig``. The manifest names each item's source and, when
+the writer knows it, submission (opaque ids), reply recipient, day, kind, size and SHA-256, so the
+signature over the manifest covers every byte of every item. The manifest comes last so that a
+writer hashes each item while streaming it (the destination may be a socket) and never reads an
+item twice. Reading never extracts a path from the archive; it only copies members the manifest
+names.
 
 A reader accepts only plain members: one ustar header block of a regular file, then its data.
 Sparse, linked, long-named and pax members are refused before a byte of them is read, and every
@@ -64,6 +65,7 @@ class ItemInfo:
     day: str
     size: int
     reply_recipient: str = ""
+    submission: str | None = None  # shared by the items sent together; None if not known
 
     @property
     def member_name(self) -> str:
@@ -77,13 +79,19 @@ class BundleItem(ItemInfo):
     sha256: str
 
 
+def _manifest_entry(item: BundleItem) -> dict[str, object]:
+    """An item as the manifest lists it. An unknown submission is left out, as older bundles
+    leave it out of every item, rather than listed empty: a listed one is always an id."""
+    return {k: v for k, v in asdict(item).items() if not (k == "submission" and v is None)}
+
+
 def _manifest_bytes(kind: str, signer: VerifyKey, items: Sequence[BundleItem]) -> bytes:
     manifest = {
         "format": FORMAT,
         "version": VERSION,
         "kind": kind,
         "signer": str(signer),
-        "items": [asdict(item) for item in items],
+        "items": [_manifest_entry(item) for item in items],
     }
     return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
 
@@ -141,7 +149,7 @@ def items_within(
     chosen: list[ItemInfo] = []
     for item in items:
         fields = {k: v for k, v in asdict(item).items() if k != "sha256"}
-        listed = asdict(BundleItem(**fields, sha256="0" * 64))  # every hash is this long
+        listed = _manifest_entry(BundleItem(**fields, sha256="0" * 64))  # every hash is this long
         entry = len(json.dumps(listed, sort_keys=True, separators=(",", ":"))) + bool(chosen)
         member = tarfile.BLOCKSIZE + _blocks(item.size)
         if chosen and _records(fixed + data + member + _blocks(manifest + entry)) > max_bytes:
@@ -178,6 +186,10 @@ def _parse_item(raw: object) -> BundleItem:
         raise BundleError("the manifest lists an item with an invalid id")
     if not (isinstance(item.source, str) and ITEM_ID.match(item.source)):
         raise BundleError(f"item {item.id} has an invalid source id")
+    if "submission" in raw and not (
+        isinstance(item.submission, str) and ITEM_ID.match(item.submission)
+    ):
+        raise BundleError(f"item {item.id} has an invalid submission id")
     if not (isinstance(item.day, str) and _DAY.match(item.day)):
         raise BundleError(f"item {item.id} has an invalid day")
     if type(item.size) is not int or item.size < 0:  # (bool is an int subclass)

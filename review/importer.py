@@ -34,7 +34,7 @@ from keys.courier_api import sign_ack
 from keys.private_files import private_output
 from keys.sealed import open_item
 
-from .models import Import, Source, Tip
+from .models import Import, Source, Tip, TipSubmission
 from .pseudonyms import pseudonym_for
 from .workspace import Workspace, WorkspaceError
 
@@ -225,6 +225,13 @@ class BundleImport:
             workspace.session.flush()
             rows = [self._row(staged, record.id) for staged in self._staged]
             workspace.session.execute(insert(Tip), rows)
+            submissions = [
+                {"tip_id": staged.item.id, "submission": staged.item.submission}
+                for staged in self._staged
+                if staged.item.submission is not None
+            ]
+            if submissions:
+                workspace.session.execute(insert(TipSubmission), submissions)
         written: list[Path] = []
         try:
             for staged in self._staged:

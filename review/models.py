@@ -72,6 +72,19 @@ class Tip(Base):
     links: Mapped[list[Link]] = relationship(back_populates="tip", cascade="all, delete-orphan")
 
 
+class TipSubmission(Base):
+    """The submission a tip came in, as the server names it: an opaque id, like a source's,
+    that says only which tips were sent together (I5) and never goes back to the server (I10).
+
+    A table of its own so that a workspace made before bundles carried it gains it: its tips,
+    absent here, are grouped by source and day instead.
+    """
+
+    __tablename__ = "tip_submissions"
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), primary_key=True)
+    submission: Mapped[str]
+
+
 class Note(Base):
     __tablename__ = "notes"
     id: Mapped[int] = mapped_column(primary_key=True)

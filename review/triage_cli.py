@@ -28,11 +28,11 @@ from .workspace_cli import with_review
 @json_option
 @with_review
 def tips(review: Review, statuses: tuple[str, ...], source_ref: str | None, as_json: bool) -> None:
-    """List tips, oldest first: a source's tips of one day together, messages before files.
+    """List tips, oldest first, by submission: the tips sent together, the message first.
 
-    Bundles do not record which tips were sent together, so a source and a day stand for a
-    submission. Ids are shown as their shortest unique prefix (any command takes one); --json
-    gives them whole.
+    A tip from an older bundle, which did not say which tips were sent together, is grouped
+    with its source's tips of the same day. Ids are shown as their shortest unique prefix (any
+    command takes one); --json gives them whole.
     """
     rows = review.tips(statuses, source_ref)
     if as_json:
@@ -53,9 +53,7 @@ def tips(review: Review, statuses: tuple[str, ...], source_ref: str | None, as_j
         for row in rows
     ]
     ends = frozenset(
-        index
-        for index, (row, after) in enumerate(pairwise(rows))
-        if row.submission != after.submission
+        index for index, (row, after) in enumerate(pairwise(rows)) if row.group != after.group
     )
     out = console()
     out.print(fitted_table(headings, values, out.width, section_ends=ends))

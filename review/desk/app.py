@@ -17,6 +17,7 @@ from ..printable import printable
 from ..service import Review
 from ..workspace import WorkspaceError
 from .gate import Gate
+from .imports import Imports
 from .keyring import Keyring, Locked, OpenWorkspace
 
 MAX_FORM_BYTES = 1024 * 1024
@@ -28,6 +29,7 @@ REFUSED = (403, 421)  # what the gate answers to a stranger or a rebinding name
 class Desk:
     gate: Gate
     keyring: Keyring
+    imports: Imports
     threshold: int
 
 
@@ -74,7 +76,7 @@ def create_desk(
     gate.install(app)
     CSRFProtect(app)
     keyring = Keyring(open_workspace, idle_minutes * 60)
-    app.extensions["desk"] = Desk(gate, keyring, threshold)
+    app.extensions["desk"] = Desk(gate, keyring, Imports(keyring), threshold)
     for area in (inbox, claims, sources, replies, bundles):
         app.register_blueprint(area.blueprint)
     app.add_url_rule("/lock", "lock", _lock, methods=["POST"])

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from ..service.claims import REPORT_FORMATS
 from .app import desk, review
 from .forms import required
+from .keyring import Locked
 
 blueprint = Blueprint("bundles", __name__)
 
@@ -30,17 +32,28 @@ def trust() -> str:
 
 
 @blueprint.post("/import")
-def import_() -> str:
+def import_() -> Response:
+    """Start the import in the background (unless one runs: then it is the one shown)."""
     path = Path(required("bundle")).expanduser()
-    verified = [0, 0]  # items checked, items in the bundle
+    if desk().keyring.locked:
+        raise Locked
+    desk().imports.start(path)
+    return redirect(url_for("bundles.import_progress"), 303)
 
-    def progress(done: int, total: int) -> None:
-        verified[:] = [done, total]
 
-    with review() as r:
-        result = r.import_bundle(path, progress)
-    desk().keyring.warm_in_background()  # the new tips, ready for the next search
-    return render_template("imported.html", bundle=path.name, result=result, verified=verified)
+@blueprint.get("/import/progress")
+def import_progress() -> str | Response:
+    """How far the import got; the page reloads itself each second until it is done."""
+    if desk().keyring.locked:
+        raise Locked
+    job = desk().imports.job
+    if job is None:
+        return redirect(url_for("bundles.import_form"), 303)
+    if job.error:
+        return render_template("error.html", title="Not imported", message=job.error)
+    if job.result is not None:
+        return render_template("imported.html", job=job, result=job.result)
+    return render_template("importing.html", job=job)
 
 
 @blueprint.get("/report")

@@ -26,7 +26,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 @dataclass(frozen=True)
 class Submission:
-    """Tips one source sent on one day: how the inbox groups them."""
+    """Tips one source sent together (``TipRow.group``): how the inbox groups them."""
 
     source: str
     day: str
@@ -34,10 +34,8 @@ class Submission:
 
 
 def submissions(rows: list[TipRow]) -> list[Submission]:
-    return [
-        Submission(source, day, tuple(tips))
-        for (source, day), tips in groupby(rows, key=lambda row: (row.source, row.day))
-    ]
+    grouped = (tuple(tips) for _, tips in groupby(rows, key=lambda row: row.group))
+    return [Submission(tips[0].source, tips[0].day, tips) for tips in grouped]
 
 
 def _pages(total: int) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from ..export import Exported, export_tip
-from ..models import TIP_STATUSES, Link, Note, Source, Tip
+from ..models import TIP_STATUSES, Link, Note, Source, Tip, TipSubmission
 from ..short_ids import short_ids
 from ..tip_content import Summaries, message_text
 from ..workspace import Workspace
@@ -38,11 +38,13 @@ class TipHeading:
 @dataclass(frozen=True)
 class TipRow(TipHeading):
     notes: int
+    submission: str | None  # the server's id for it; None if its bundle did not say
 
     @property
-    def submission(self) -> tuple[str, str]:
-        """What stands for the submission it came in: its source and day."""
-        return self.source, self.day
+    def group(self) -> tuple[str, ...]:
+        """The submission it came in: the tips with the same group were sent together. A tip
+        from a bundle that did not say has its source and day stand for it."""
+        return (self.submission,) if self.submission is not None else (self.source, self.day)
 
 
 @dataclass(frozen=True)
@@ -139,19 +141,40 @@ class Triage:
     @staticmethod
     def _listing(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
         """Oldest first, a submission's tips together, its message before its files."""
-        return query.join(Tip.source).order_by(
-            Tip.day, Source.pseudonym, Tip.kind != "message", Tip.id
+        return (
+            query.join(Tip.source)
+            .outerjoin(TipSubmission, TipSubmission.tip_id == Tip.id)
+            .order_by(
+                Tip.day,
+                Source.pseudonym,
+                func.coalesce(TipSubmission.submission, ""),
+                Tip.kind != "message",
+                Tip.id,
+            )
         )
 
     def _rows(self, tips: list[Tip]) -> list[TipRow]:
-        counted = self.workspace.session.execute(
-            select(Note.tip_id, func.count())
-            .where(Note.tip_id.in_([tip.id for tip in tips]))
-            .group_by(Note.tip_id)
+        session = self.workspace.session
+        ids = [tip.id for tip in tips]
+        counted = session.execute(
+            select(Note.tip_id, func.count()).where(Note.tip_id.in_(ids)).group_by(Note.tip_id)
         )
         note_counts = {tip_id: count for tip_id, count in counted}
+        sent = session.execute(
+            select(TipSubmission.tip_id, TipSubmission.submission).where(
+                TipSubmission.tip_id.in_(ids)
+            )
+        )
+        submissions = {tip_id: submission for tip_id, submission in sent}
         summaries = Summaries(self.workspace)
-        return [TipRow(*_heading(summaries, tip), notes=note_counts.get(tip.id, 0)) for tip in tips]
+        return [
+            TipRow(
+                *_heading(summaries, tip),
+                notes=note_counts.get(tip.id, 0),
+                submission=submissions.get(tip.id),
+            )
+            for tip in tips
+        ]
 
     def tip_count(
         self, statuses: tuple[str, ...] = (), source: str | None = None, *, claim: int | None = None

@@ -39,6 +39,7 @@ def test_items_within_fills_a_bundle_to_its_bound_and_no_further(seed: int) -> N
             day="2026-12-06",
             size=rng.choice([0, 1, 511, 512, rng.randrange(200_000)]),
             reply_recipient=rng.choice(["", "age1" + "q" * 58]),
+            submission=rng.choice([None, secrets.token_hex(16)]),  # older bundles list none
         )
         for _ in range(30)
     ]

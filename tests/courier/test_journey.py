@@ -40,6 +40,10 @@ def test_round_trip_from_source_to_reviewer_and_back(
     offline.review("trust", str(courier.instance.signing_key.verify_key))
     ack_file = Path(offline.review("import", bundle).stdout.strip().splitlines()[-1])
     assert json.loads(ack_file.read_text())["items"]
+    # Issue 19 item 4: the server's bundle says which tips were sent together.
+    message, file = json.loads(offline.review("tips", "--json").stdout)
+    assert (message["kind"], file["kind"]) == ("message", "file")
+    assert message["submission"] is not None and message["submission"] == file["submission"]
     [listed] = json.loads(offline.review("sources", "--json").stdout)
     assert len(listed["tips"]) == 2
     offline.review("reply", listed["id"], stdin="Thank you. Can you send the 2025 ledger too?")

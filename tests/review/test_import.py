@@ -177,6 +177,19 @@ def test_one_bad_item_keeps_out_the_good_ones_too(
     assert_nothing_imported(review)
 
 
+@pytest.mark.parametrize("submission", ["", "../tips", "s" * 65, "with space"])
+def test_i8_a_malformed_submission_id_refuses_the_whole_bundle(
+    review: Review, tmp_path: Path, server: SigningKey, offline_reviewer: Reviewer, submission: str
+) -> None:
+    """Issue 19 item 4: the submission id is optional, but one that is there must be an id."""
+    tips = [TipSpec("m0", "srcA", b"Sent well.", submission="sub1"), *TIPS[1:]]
+    tips.append(TipSpec("m9", "srcA", b"Sent oddly.", submission=submission))
+    odd = make_bundle(tmp_path / "odd.tar", server, tips, [offline_reviewer.identity.recipient])
+    error = review.fails("import", str(odd))
+    assert "item m9 has an invalid submission id; nothing was imported" in error
+    assert_nothing_imported(review)
+
+
 def test_import_needs_a_pinned_server_key(
     tmp_path: Path, offline_reviewer: Reviewer, bundle: Path
 ) -> None:

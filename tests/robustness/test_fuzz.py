@@ -290,6 +290,7 @@ bundle_items = st.fixed_dictionaries(
         "day": st.just("2026-11-26") | json_values,
         "size": st.integers(0, 100) | json_values,
         "reply_recipient": st.just("") | json_values,
+        "submission": VALID_ID | json_values,
         "sha256": st.just("0" * 64) | json_values,
         "extra": json_values,
     },

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests.support.review import Review, Reviewer, TipSpec
 
 HOST = "127.0.0.1:5999"  # what the test client sends; the desk answers only to it
 CANARY = "canary-7f3a9c"  # in every text a day on the desk reads or writes (I9)
+REFRESH = '<meta http-equiv="refresh" content="1">'  # on the import's page while it runs
 
 SOURCE_KEY = age.X25519Identity.generate()  # stands in for the key a source's codename gives
 HOSTILE = "<script>alert(1)</script>\x1b[2J\u202etxt.exe\u200b<b>bold</b>"
@@ -124,6 +126,20 @@ class Pages:
         )
         assert response.status_code == status, response.get_data(as_text=True)
         return response
+
+    def import_bundle(self, bundle: Path) -> str:
+        """Start importing ``bundle``; the outcome its progress page shows once done."""
+        started = self.post("/import", {"bundle": str(bundle)})
+        assert started.headers["Location"] == "/import/progress"
+        return self.import_outcome()
+
+    def import_outcome(self) -> str:
+        """The import's progress page, reloaded until it stops refreshing."""
+        deadline = time.monotonic() + 30
+        while REFRESH in (html := self.get("/import/progress")):
+            assert time.monotonic() < deadline, html
+            time.sleep(0.05)
+        return html
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ class TipSpec:
     media_type: str = "text/plain; charset=utf-8"
     day: str = "2025-03-01"
     reply_recipient: str = ""
+    submission: str | None = None  # as older bundles, none unless given
 
 
 def seal_tips(tips: Sequence[TipSpec], recipients: Sequence[age.Recipient]) -> dict[str, bytes]:
@@ -78,6 +79,7 @@ def bundle_of(
             size=len(sealed[tip.id]),
             sha256=hashlib.sha256(sealed[tip.id]).hexdigest(),
             reply_recipient=tip.reply_recipient,
+            submission=tip.submission,
         )
         for tip in tips
     ]

@@ -10,6 +10,7 @@ typing), a visible focus ring at every stop.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from review.desk import create_desk
+from review.service import Review as Service
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.support.desk import CANARY, LATER_TIPS, TIPS, Served, open_workspace, served
 from tests.support.review import Review, Reviewer, make_bundle
@@ -84,6 +86,11 @@ class Day:
 
     def text(self) -> str:
         return str(self.page.inner_text("main"))
+
+    def import_done(self) -> None:
+        """On the import's progress page, wait for its own refresh to reach the outcome."""
+        assert self.page.url == self.base_url + "/import/progress"
+        self.page.get_by_role("heading", name="Imported", exact=True).wait_for(timeout=30_000)
 
 
 FOCUSABLE = ("a", "button", "input", "select", "textarea", "summary")
@@ -191,6 +198,7 @@ def _keyboard_day(day: Day, first: Path, later: Path, review: Review, out: Path)
         page.keyboard.type(str(bundle))
         _tab_to(page, "button", "Import")
         _press(page, "Enter")
+        day.import_done()
         assert f"imported {count} new tips" in day.text()
     names = {row["id"]: row["source"] for row in review.json("tips")}
 
@@ -342,10 +350,12 @@ def test_i9_a_reviewers_day_on_the_desk(
 
         day.go("/import", "import")
         day.submit("/import", {"#bundle": str(first)})
+        day.import_done()
         assert "imported 3 new tips" in day.text()
         day.shoot("imported")
         day.go("/import")
         day.submit("/import", {"#bundle": str(later)})
+        day.import_done()
 
         day.go("/", "inbox")
         page.click("a[href='/tips/tip-alpha-1']")
@@ -440,3 +450,49 @@ def test_a_reviewers_day_with_the_keyboard_alone(
         browser.close()
     statuses = {row["id"]: row["status"] for row in review.json("tips")}
     assert statuses["tip-beta-1"] == "flagged"  # the command line sees what the keyboard did
+
+
+@pytest.mark.slow
+def test_the_import_page_reloads_itself_with_javascript_off(
+    playwright: Any,
+    bundles: tuple[Path, Path],
+    desk: Served,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The progress page's meta refresh is HTML, not script: under the desk's CSP, in Chromium
+    with JavaScript off, it reloads until the import is done, with nobody pressing anything."""
+    reached, release = threading.Event(), threading.Event()
+    import_bundle = Service.import_bundle
+
+    def held(self: Service, bundle: Path, progress: Any = None, ack_out: Any = None) -> Any:
+        def checked(done: int, total: int) -> None:
+            progress(done, total)
+            if done == 1:
+                reached.set()
+                assert release.wait(20)
+
+        return import_bundle(self, bundle, checked, ack_out)
+
+    monkeypatch.setattr(Service, "import_bundle", held)
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        context = browser.new_context(java_script_enabled=False, viewport=WIDTHS["1280"])
+        page = context.new_page()
+        shown: list[str] = []
+        page.on("console", lambda message: shown.append(message.text))
+        loads: list[str] = []
+        page.on("load", lambda loaded: loads.append(loaded.url))
+        page.goto(desk.launch_address)
+        day = Day(page, desk.base_url)
+        day.go("/import")
+        day.submit("/import", {"#bundle": str(bundles[0])})
+        assert reached.wait(20)
+        page.get_by_text("Checked 1 of 3 items in first.tar.").wait_for(timeout=20_000)
+        day.shoot("importing")
+        release.set()
+        day.import_done()
+        assert "Verified 3 of 3 items in first.tar, then imported 3 new tips" in day.text()
+        assert loads.count(desk.base_url + "/import/progress") >= 2  # it reloaded on its own
+        assert not [text for text in shown if "Content Security Policy" in text], shown
+    finally:
+        browser.close()

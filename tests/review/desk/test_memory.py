@@ -20,7 +20,7 @@ def _hide_tip_files(bench: Bench) -> None:
 
 
 def test_search_and_suggestions_answer_from_memory_once_warm(bench: Bench, pages: Pages) -> None:
-    pages.post("/import", {"bundle": str(bench.later_bundle)}, status=200)
+    pages.import_bundle(bench.later_bundle)
     bench.desk.keyring.warm()
     assert len(bench.desk.keyring.plaintexts) == 5
     _hide_tip_files(bench)
@@ -37,7 +37,7 @@ def test_a_search_before_warming_waits_for_the_tips_it_needs(bench: Bench, pages
 
 
 def test_a_search_while_warming_finds_the_same(bench: Bench, pages: Pages) -> None:
-    pages.post("/import", {"bundle": str(bench.later_bundle)}, status=200)  # warms in a thread
+    pages.import_bundle(bench.later_bundle)  # warms in a thread
     warming = bench.desk.keyring.warm_in_background()
     found = pages.post("/", {"words": "the mayor"}, status=200).get_data(as_text=True)
     warming.join(20)
@@ -57,7 +57,7 @@ def test_suggestions_are_worked_out_again_only_when_the_tips_change(
 ) -> None:
     bench.desk.keyring.warm()
     assert "No suggestions." in pages.get("/suggestions")
-    pages.post("/import", {"bundle": str(bench.later_bundle)}, status=200)
+    pages.import_bundle(bench.later_bundle)
     html = pages.get("/suggestions")  # new tips: compared again
     assert "near-duplicate text" in html
     _hide_tip_files(bench)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,8 +15,10 @@ from keys.courier_api import sign_delivery
 from keys.signing import KeyKind, SigningKey
 from review.desk.inbox import sentences
 from review.desk.words import status_words
+from review.service import Review
 from tests.review.test_service import REVIEW_DIR, _database_use
-from tests.support.desk import CANARY, HOSTILE, Bench, Pages
+from tests.support.desk import CANARY, HOSTILE, LATER_TIPS, REFRESH, TIPS, Bench, Pages
+from tests.support.review import make_bundle
 
 
 def _statuses(bench: Bench) -> dict[str, str]:
@@ -158,7 +163,7 @@ def test_an_unknown_claim_or_stance_is_a_one_line_refusal(bench: Bench, pages: P
 
 
 def test_sources_relations_and_suggestions(bench: Bench, pages: Pages) -> None:
-    pages.post("/import", {"bundle": str(bench.later_bundle)}, status=200)
+    pages.import_bundle(bench.later_bundle)
     names = {row["id"]: row["source"] for row in bench.review.json("tips")}
     a, b, c = names["tip-alpha-1"], names["tip-beta-1"], names["tip-gamma-1"]
     html = pages.get("/suggestions")
@@ -178,7 +183,7 @@ def test_sources_relations_and_suggestions(bench: Bench, pages: Pages) -> None:
 
 
 def test_a_dismissed_suggestion_stays_dismissed(bench: Bench, pages: Pages) -> None:
-    pages.post("/import", {"bundle": str(bench.later_bundle)}, status=200)
+    pages.import_bundle(bench.later_bundle)
     names = {row["id"]: row["source"] for row in bench.review.json("tips")}
     pages.post(
         "/suggestions/dismiss", {"first": names["tip-gamma-1"], "second": names["tip-alpha-1"]}
@@ -224,12 +229,11 @@ def test_replies_are_shown_delivered_once_the_server_confirms_them(
 
 
 def test_import_trust_and_report(bench: Bench, pages: Pages, tmp_path: Path) -> None:
-    html = pages.post("/import", {"bundle": str(bench.later_bundle)}, status=200).get_data(
-        as_text=True
-    )
-    assert "Verified 2 of 2 items" in html and "imported 2 new tips" in html
-    again = pages.post("/import", {"bundle": str(bench.later_bundle)}, status=200)
-    assert "imported 0 new tips (2 already here)" in again.get_data(as_text=True)
+    assert "(cairnserver1…)" in pages.get("/import")
+    html = pages.import_bundle(bench.later_bundle)
+    assert "Verified 2 of 2 items in later.tar" in html and "imported 2 new tips" in html
+    again = pages.import_bundle(bench.later_bundle)
+    assert "imported 0 new tips (2 already here)" in again
     refused = pages.post("/trust", {"server_key": "cairnpub1nonsense"}, status=400)
     assert "Not done" in refused.get_data(as_text=True)
     bench.review("claim", "add", "A claim about the yard")
@@ -238,6 +242,55 @@ def test_import_trust_and_report(bench: Bench, pages: Pages, tmp_path: Path) -> 
     assert "## Claim 1: unsupported\n\nA claim about the yard" in out.read_text()
     refused = pages.post("/report", {"out": str(out), "format": "md"}, status=400)
     assert "already exists" in refused.get_data(as_text=True)
+
+
+def test_the_import_page_counts_the_items_checked_until_the_import_is_done(
+    bench: Bench, pages: Pages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reached, release = threading.Event(), threading.Event()
+    import_bundle = Review.import_bundle
+
+    def held(self: Review, bundle: Path, progress: Any = None, ack_out: Any = None) -> Any:
+        def checked(done: int, total: int) -> None:
+            progress(done, total)
+            if done == 1:
+                reached.set()
+                assert release.wait(20)
+
+        return import_bundle(self, bundle, checked, ack_out)
+
+    monkeypatch.setattr(Review, "import_bundle", held)
+    started = pages.post("/import", {"bundle": str(bench.later_bundle)})
+    assert started.headers["Location"] == "/import/progress"
+    assert reached.wait(20)
+    html = pages.get("/import/progress")
+    assert "Checked 1 of 2 items in later.tar." in html and REFRESH in html
+    assert '<progress max="2" value="1" aria-label="Items checked">1 of 2</progress>' in html
+    pages.post("/import", {"bundle": str(bench.later_bundle.with_name("first.tar"))})
+    assert "Checked 1 of 2 items in later.tar." in pages.get("/import/progress")  # one at a time
+    release.set()
+    done = pages.import_outcome()
+    assert "Verified 2 of 2 items in later.tar, then imported 2 new tips" in done
+    assert REFRESH not in done and "<progress" not in done
+    assert len(bench.review.json("tips")) == 5
+
+
+def test_i8_a_failing_import_shows_its_error_and_imports_nothing(
+    bench: Bench, pages: Pages, tmp_path: Path
+) -> None:
+    other_words = dataclasses.replace(TIPS[0], content=b"other words under a known id")
+    clash = make_bundle(
+        tmp_path / "clash.tar",
+        bench.server,
+        (LATER_TIPS[0], other_words),
+        [bench.reviewer.identity.recipient],
+    )
+    html = pages.import_bundle(clash)
+    assert "<title>Not imported" in html and REFRESH not in html
+    assert "tip tip-alpha-1 is already in the workspace with other content" in html
+    assert "nothing was imported" in html
+    assert len(bench.review.json("tips")) == 3  # not even tip-gamma-1, checked before the clash
+    assert "imported 2 new tips" in pages.import_bundle(bench.later_bundle)  # the next one runs
 
 
 def test_the_matrix_draws_each_group_on_each_claim_with_a_symbol(
@@ -255,7 +308,7 @@ def test_the_matrix_draws_each_group_on_each_claim_with_a_symbol(
 
 
 def test_the_claim_page_says_what_a_relation_would_change(bench: Bench, pages: Pages) -> None:
-    pages.post("/import", {"bundle": str(bench.later_bundle)}, status=200)
+    pages.import_bundle(bench.later_bundle)
     names = {row["id"]: row["source"] for row in bench.review.json("tips")}
     bench.review("claim", "add", "The mayor met the contractor.")
     for tip in ("tip-alpha-1", "tip-gamma-1"):
