@@ -1,6 +1,7 @@
 """Benchmark the offline review tool: importing tips, and computing every claim's status.
 
-    .venv/bin/python bench/review.py [--tips 10000] [--claims 2000] [--links 50000] [--tmpdir DIR]
+    .venv/bin/python bench/review.py [--tips 10000] [--claims 2000] [--links 50000]
+        [--hypotheses 20] [--tmpdir DIR]
 
 Import: a bundle of ``--tips`` sealed messages (a few hundred bytes each, as most tips are) is
 imported into a fresh workspace after one unlock (the identity file at the default scrypt work
@@ -16,6 +17,10 @@ tenth source, timed three ways: the pure core alone (union-find, each claim's si
 the links in Python, every status), the same fed from the workspace database, where SQLite
 gathers the sides (what `review claims` does before it unseals any text), and the whole
 `review claims --json` assessment: every claim text unsealed, every link listed as evidence.
+
+Grades and ACH: from the pure core's statuses, every claim's grade (a random Admiralty grade for
+each source) and the ranking of ``--hypotheses`` hypotheses with every claim marked against every
+one (its weighted inconsistency, diagnosticity and sensitivity), held to the status target.
 
 Desk: each page of `review desk` requested ``--repeat`` times through Flask's test client (the
 server's time, no network), each request opening the workspace afresh as the desk does; the
@@ -57,15 +62,18 @@ from keys.bundle import BundleItem, write_bundle
 from keys.identity_file import read_identity_file, write_identity_file
 from keys.sealed import ItemWriter, open_item
 from keys.signing import SigningKey
+from review.ach import MARKS, Ranking, rank
 from review.assessment import assess, evidence, relations, statuses
 from review.corroboration import (
     BASES,
     ClaimStatus,
+    Sides,
     claim_statuses,
     independence_groups,
     sides_by_claim,
 )
 from review.desk import create_desk
+from review.grading import RELIABILITIES, Grade, grade
 from review.importer import BundleImport, ImportResult
 from review.models import SET_ASIDE, Claim, Link, Source, Tip
 from review.models import Relation as RelationRow
@@ -241,6 +249,27 @@ def import_bundle(workspace: Workspace, bundle: Path) -> ImportResult:
         return job.store()
 
 
+def grade_and_rank(
+    found: list[ClaimStatus],
+    sides: dict[int, Sides],
+    grade_of: dict[str, str],
+    hypotheses: range,
+    marks: dict[tuple[int, int], str],
+) -> tuple[list[Grade], Ranking]:
+    """Every claim's grade, and the hypotheses ranked: what `review claims` and `review ach` add
+    to the statuses."""
+    grades = [
+        grade(
+            status.status,
+            len(status.weak_support),
+            sides[status.claim].supports if status.claim in sides else (),
+            grade_of,
+        )
+        for status in found
+    ]
+    return grades, rank(hypotheses, marks, {s.claim: s.supporting for s in found})
+
+
 def bench_statuses(root: Path, identity: age.X25519Identity, args: argparse.Namespace) -> None:
     reset_peak_rss()
     with Workspace.open(root / "workspace", identity) as workspace:
@@ -261,6 +290,14 @@ def bench_statuses(root: Path, identity: age.X25519Identity, args: argparse.Name
         if from_database != from_core:
             sys.exit("the statuses from the database differ from the pure core's")
         full_s, views = best_of(1, lambda: assess(workspace, 2))
+        rng = random.Random(3)
+        grade_of = {source: rng.choice(RELIABILITIES) for source in sources}
+        hypotheses = range(1, args.hypotheses + 1)
+        marks = {(h, c): rng.choice(MARKS) for h in hypotheses for c in claims}
+        sides = sides_by_claim(links)
+        ach_s, _ = best_of(
+            args.repeat, lambda: grade_and_rank(from_core, sides, grade_of, hypotheses, marks)
+        )
     print(
         f"statuses for {args.tips} tips, {len(sources)} sources, {len(claims)} claims, "
         f"{len(links)} links, {len(related)} relations:"
@@ -268,6 +305,11 @@ def bench_statuses(root: Path, identity: age.X25519Identity, args: argparse.Name
     for label, took in (("pure core", core_s), ("from the database", db_s)):
         ok = verdict(took.wall <= MAX_STATUS_SECONDS)
         print(f"  {label}: {took} ({ok}, target <= {MAX_STATUS_SECONDS} s)")
+    ok = verdict(ach_s.wall <= MAX_STATUS_SECONDS)
+    print(
+        f"  grades for {len(claims)} claims and the ranking of {args.hypotheses} hypotheses "
+        f"over {len(marks)} marks: {ach_s} ({ok}, target <= {MAX_STATUS_SECONDS} s)"
+    )
     print(
         f"  `review claims --json` in full, unsealing {len(views)} claim texts, "
         f"listing every link: {full_s}"
@@ -359,6 +401,7 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=3_000)
     parser.add_argument("--claims", type=int, default=2_000)
     parser.add_argument("--links", type=int, default=50_000)
+    parser.add_argument("--hypotheses", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--tmpdir", type=Path, default=default_tmpdir())
     args = parser.parse_args()

@@ -26,7 +26,8 @@ from .corroboration import (
     claim_statuses,
     independence_groups,
 )
-from .models import SET_ASIDE, Claim, Link, Source, Tip
+from .grading import Grade, grade, to_do
+from .models import SET_ASIDE, Claim, CredibilityOverride, Link, Source, SourceGrade, Tip
 from .models import Relation as RelationRow
 from .workspace import Workspace
 
@@ -54,12 +55,16 @@ class ClaimView:
     weak_support: tuple[Members, ...]
     weak_contradiction: tuple[Members, ...]
     evidence: tuple[EvidenceView, ...]
+    grade: Grade
+    to_do: tuple[str, ...]  # what would settle it; empty once corroborated
 
     def as_json(self) -> dict[str, object]:
         return {
             "id": self.id,
             "text": self.text,
             "status": self.status,
+            **self.grade.as_json(),
+            "to_do": self.to_do,
             "independent_groups": len(self.supporting),
             "threshold": self.threshold,
             "supporting_groups": self.supporting,
@@ -163,15 +168,38 @@ def evidence(workspace: Workspace, only: Collection[int] | None = None) -> list[
 
 
 def statuses(
-    workspace: Workspace, threshold: int, only: Collection[int] | None = None
+    workspace: Workspace,
+    threshold: int,
+    only: Collection[int] | None = None,
+    found: Mapping[int, Sides] | None = None,
 ) -> list[ClaimStatus]:
     """Every claim's (or each of ``only``'s) status at ``threshold``, oldest first, before any
-    text is unsealed."""
+    text is unsealed; from ``found`` sides if the caller has them."""
     query = select(Claim.id).order_by(Claim.id)
     if only is not None:
         query = query.where(Claim.id.in_(only))
     claims = workspace.session.scalars(query)
-    return claim_statuses(claims, sides(workspace, only), groups(workspace), threshold)
+    found = sides(workspace, only) if found is None else found
+    return claim_statuses(claims, found, groups(workspace), threshold)
+
+
+def source_grades(workspace: Workspace) -> dict[str, str]:
+    """Every graded source's reliability, by source id; the rest are F (``review.grading``)."""
+    rows = workspace.session.execute(select(SourceGrade.source_id, SourceGrade.reliability))
+    return {source: reliability for source, reliability in rows}
+
+
+def overrides(
+    workspace: Workspace, only: Collection[int] | None = None
+) -> dict[int, tuple[int, str]]:
+    """The reviewer's credibility and (unsealed) reason for each overridden claim."""
+    query = select(CredibilityOverride)
+    if only is not None:
+        query = query.where(CredibilityOverride.claim_id.in_(only))
+    return {
+        row.claim_id: (row.credibility, workspace.unseal(row.reason))
+        for row in workspace.session.scalars(query)
+    }
 
 
 def assess(
@@ -200,6 +228,9 @@ def assess(
         quoted = session.execute(quoted_query)
         quotes = {(claim, tip): workspace.unseal_optional(quote) for claim, tip, quote in quoted}
     days = {tip: day for tip, day in session.execute(select(Tip.id, Tip.day))}
+    found = sides(workspace, only)
+    grade_of = source_grades(workspace)
+    overridden = overrides(workspace, only)
 
     def named(found: tuple[Group, ...]) -> tuple[Members, ...]:
         return tuple(sorted(members(group, names) for group in found))
@@ -209,20 +240,31 @@ def assess(
             e.tip, names[e.source], e.stance, e.basis, quotes.get((e.claim, e.tip), ""), e.counted
         )
 
-    return [
-        ClaimView(
+    def viewed(status: ClaimStatus) -> ClaimView:
+        supporting, contradicting = named(status.supporting), named(status.contradicting)
+        weak_support = named(status.weak_support)
+        supporters = found[status.claim].supports if status.claim in found else ()
+        return ClaimView(
             id=status.claim,
             text=workspace.unseal(texts[status.claim]),
             status=status.status,
             threshold=threshold,
-            supporting=named(status.supporting),
-            contradicting=named(status.contradicting),
-            weak_support=named(status.weak_support),
+            supporting=supporting,
+            contradicting=contradicting,
+            weak_support=weak_support,
             weak_contradiction=named(status.weak_contradiction),
             evidence=tuple(
                 shown(e)
                 for e in sorted(by_claim.get(status.claim, ()), key=lambda e: (days[e.tip], e.tip))
             ),
+            grade=grade(
+                status.status,
+                len(weak_support),
+                supporters,
+                grade_of,
+                overridden.get(status.claim),
+            ),
+            to_do=to_do(status.status, threshold, supporting, contradicting, weak_support),
         )
-        for status in statuses(workspace, threshold, only)
-    ]
+
+    return [viewed(status) for status in statuses(workspace, threshold, only, found)]

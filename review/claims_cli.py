@@ -9,6 +9,7 @@ from rich.table import Table
 
 from .corroboration import BASES, DEFAULT_THRESHOLD
 from .flag_choice import choice_flag, chosen
+from .grading import CREDIBILITY_WORDS
 from .output import cell, console, done, json_option, print_json, say
 from .service import Review
 from .service.claims import DEFAULT_BASIS, Linked, Replaced
@@ -60,6 +61,45 @@ def claim_remove(review: Review, claim_id: int, as_json: bool) -> None:
     links = review.remove_claim(claim_id)
     message = f"Claim {claim_id} removed, with {counted(links, 'link', 'links')}."
     done(as_json, {"claim": claim_id, "links_removed": links}, message)
+
+
+@claim_group.command("credibility")
+@click.argument("claim_id", metavar="ID", type=int)
+@click.argument("credibility", metavar="N", type=click.IntRange(1, 6), required=False)
+@click.option(
+    "--reason", help="Why (sealed). Prefer --reason-file -: typed here it stays in history."
+)
+@text_file_option("reason", "reason")
+@click.option("--derived", is_flag=True, help="Drop the override: derive it from corroboration.")
+@json_option
+@with_review
+def claim_credibility(
+    review: Review,
+    claim_id: int,
+    credibility: int | None,
+    reason: str | None,
+    reason_file: Path | None,
+    derived: bool,
+    as_json: bool,
+) -> None:
+    """Override a claim's credibility (1 confirmed, 2 probably true, 3 possibly true,
+    4 doubtful, 5 improbable, 6 cannot be judged) with a reason, shown beside it; --derived
+    goes back to what corroboration gives."""
+    if derived:
+        if credibility is not None or reason is not None or reason_file is not None:
+            raise click.UsageError("--derived takes no credibility and no reason")
+        review.derive_credibility(claim_id)
+        message = f"Claim {claim_id}'s credibility is derived from corroboration again."
+        done(as_json, {"claim": claim_id, "overridden": False}, message)
+        return
+    if credibility is None:
+        raise click.UsageError("give a credibility, 1 to 6, or --derived")
+    review.claim(claim_id)
+    text = optional_text(reason, reason_file, "reason") or read_text(None, "reason")
+    review.override_credibility(claim_id, credibility, text)
+    words = CREDIBILITY_WORDS[credibility]
+    message = f"Claim {claim_id}'s credibility is {credibility} ({words}), overridden."
+    done(as_json, {"claim": claim_id, "credibility": credibility, "overridden": True}, message)
 
 
 def _replaced_text(old: Replaced, linked: Linked, quote_given: bool) -> str:
@@ -164,7 +204,7 @@ def claims(review: Review, threshold: int, as_json: bool) -> None:
     if as_json:
         print_json([view.as_json() for view in views])
         return
-    table = Table("Claim", "Status", "Support", "Text", "Groups")
+    table = Table("Claim", "Grade", "Status", "Support", "Text", "Groups", "To settle it")
     for view in views:
         lines = [
             f"{label}: {_groups_text(found)}"
@@ -176,15 +216,20 @@ def claims(review: Review, threshold: int, as_json: bool) -> None:
             )
             if found
         ]
+        if view.grade.overridden:
+            derived, reason = view.grade.derived, view.grade.override_reason
+            lines.append(f"credibility overridden ({derived} derived): {reason}")
         table.add_row(
             *map(
                 cell,
                 (
                     view.id,
+                    view.grade.text,
                     view.status,
                     support(len(view.supporting), threshold),
                     view.text,
                     "\n".join(lines),
+                    "\n".join(view.to_do),
                 ),
             )
         )

@@ -6,6 +6,7 @@ import click
 
 from keys.core_dumps import forbid_core_dumps
 
+from .ach_cli import ach, hypothesis_group
 from .agent_cli import lock, unlock
 from .claims_cli import claim_group, claims, link, unlink
 from .courier_cli import ack, courier_group, fetch, push
@@ -26,7 +27,8 @@ def main() -> None:
 
     The journey: `keys new`, `unlock` (the passphrase once, until `lock`), `trust`, `import`,
     then triage (`tips`, `show`, `mark`, `note`), claims (`claim add`, `link`, `claims`),
-    independence (`sources`, `relate`, `suggest`), and finally `report`, `reply` and `outbox`.
+    independence (`sources`, `relate`, `suggest`), grades (`sources grade`), competing
+    hypotheses (`hypothesis add`, `ach mark`, `ach`), and finally `report`, `reply` and `outbox`.
     On the networked machine: `courier new`, `fetch`, `push` and `ack`.
     """
 
@@ -51,6 +53,8 @@ for command in (
     link,
     unlink,
     claims,
+    hypothesis_group,
+    ach,
     report,
     reply,
     outbox_,

@@ -132,6 +132,51 @@ class Relation(Base):
     note: Mapped[bytes | None]
 
 
+class SourceGrade(Base):
+    """The reviewer's Admiralty reliability for one source (A-F), with a sealed note; a source
+    without one is F, cannot be judged (review.grading)."""
+
+    __tablename__ = "source_grades"
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    reliability: Mapped[str]
+    note: Mapped[bytes | None]
+
+
+class CredibilityOverride(Base):
+    """The reviewer's information credibility (1-6) for a claim in place of the derived one,
+    with the sealed reason that is shown beside it."""
+
+    __tablename__ = "credibility_overrides"
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True
+    )
+    credibility: Mapped[int]
+    reason: Mapped[bytes]
+
+
+class Hypothesis(Base):
+    """A competing explanation the reviewer weighs claims against (ACH); ids are never reused."""
+
+    __tablename__ = "hypotheses"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 -- SQLAlchemy's own attribute
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[bytes]
+
+
+class AchMark(Base):
+    """How consistent one claim is with one hypothesis, with an optional sealed reason."""
+
+    __tablename__ = "ach_marks"
+    hypothesis_id: Mapped[int] = mapped_column(
+        ForeignKey("hypotheses.id", ondelete="CASCADE"), primary_key=True
+    )
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    mark: Mapped[str]
+    reason: Mapped[bytes | None]
+
+
 class Reply(Base):
     """A reply sealed into ``outbox/<id>.age``, waiting for the courier until it is delivered."""
 

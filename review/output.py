@@ -69,6 +69,23 @@ class ReviewGroup(click.Group):
             return super().invoke(ctx)
 
 
+def listing_group(listing: click.Command, help_text: str) -> click.Group:
+    """A command group named as ``listing`` that runs it, with its options, when no subcommand
+    is given: ``review sources`` lists, ``review sources grade`` grades."""
+
+    def list_unless_a_subcommand(**kwargs: object) -> None:
+        if click.get_current_context().invoked_subcommand is None and listing.callback:
+            listing.callback(**kwargs)
+
+    return click.Group(
+        listing.name,
+        callback=list_unless_a_subcommand,
+        params=listing.params,
+        invoke_without_command=True,
+        help=help_text,
+    )
+
+
 def cell(text: object) -> Text:
     """A table cell that shows ``text`` as it is: no rich markup, no control characters."""
     return Text(printable(str(text)))

@@ -13,7 +13,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .ach import SYMBOLS as ACH_SYMBOLS
+from .ach import EvidenceRow, Matrix
 from .assessment import ClaimView, EvidenceView, Members
+from .grading import CREDIBILITY_WORDS, RELIABILITY_WORDS
 from .printable import one_line, printable
 from .wording import support
 
@@ -35,6 +38,7 @@ class Report:
     groups: tuple[Members, ...]  # the matrix's columns, G1 first
     group_of: Mapping[str, Members]  # pseudonym -> its group
     relations: tuple[tuple[str, str, str], ...]  # (pseudonym, pseudonym, kind)
+    ach: Matrix
 
     def label(self, group: Members) -> str:
         return f"G{self.groups.index(group) + 1}"
@@ -61,9 +65,10 @@ def build_report(
     claims: list[ClaimView],
     group_of: Mapping[str, Members],
     relations: tuple[tuple[str, str, str], ...],
+    ach: Matrix,
 ) -> Report:
     linked = {group_of[e.source] for claim in claims for e in claim.evidence}
-    return Report(day, threshold, tuple(claims), tuple(sorted(linked)), group_of, relations)
+    return Report(day, threshold, tuple(claims), tuple(sorted(linked)), group_of, relations, ach)
 
 
 def _link(evidence: EvidenceView) -> str:
@@ -79,6 +84,45 @@ def _count(claim: ClaimView) -> str:
 def _count_sentence(claim: ClaimView) -> str:
     text = _count(claim)
     return f"{text[0].upper()}{text[1:]}."
+
+
+def _grade_sentence(claim: ClaimView) -> str:
+    """For example: 'Grade B2: the best supporting source B (usually reliable), the information 2
+    (probably true).' An override says so, with the derived credibility and the reason."""
+    grade = claim.grade
+    sentence = (
+        f"Grade {grade.text}: the best supporting source {grade.reliability} "
+        f"({RELIABILITY_WORDS[grade.reliability]}), the information {grade.credibility} "
+        f"({CREDIBILITY_WORDS[grade.credibility]})"
+    )
+    if grade.overridden:
+        sentence += (
+            f", the reviewer's judgement in place of {grade.derived} "
+            f"({CREDIBILITY_WORDS[grade.derived]}): {grade.override_reason}"
+        )
+    return sentence + "."
+
+
+def _ach_mark(matrix: Matrix, hypothesis: int, claim: int) -> str:
+    """A matrix cell in Heuer's letters and in words, so it reads the same without colour."""
+    found = matrix.mark(hypothesis, claim)
+    return "" if found is None else f"{ACH_SYMBOLS[found.mark]} {found.mark}"
+
+
+def _ach_notes(row: EvidenceRow) -> str:
+    notes = [] if row.diagnostic else ["not diagnostic"]
+    notes += ["sensitive: the ranking changes without it"] if row.sensitive else []
+    notes += [] if row.groups else ["weighs nothing: no independent support"]
+    return "; ".join(notes)
+
+
+def _ach_intro(matrix: Matrix) -> list[str]:
+    return [
+        "Each inconsistency (I 1, II 2) counts once per independence group supporting the claim, "
+        "and a group's claims count once against a hypothesis; the least inconsistent "
+        "hypothesis ranks first.",
+        *(f"Rank {h.rank}: H{h.id}, inconsistency {h.score}: " for h in matrix.hypotheses),
+    ]
 
 
 def _md(text: str) -> str:
@@ -102,10 +146,13 @@ def to_markdown(report: Report) -> str:
         "",
         "## Claims",
         "",
-        "| Claim | Status | Support | Text |",
-        "| --- | --- | --- | --- |",
+        "| Claim | Grade | Status | Support | Text |",
+        "| --- | --- | --- | --- | --- |",
     ]
-    lines += [f"| {c.id} | {c.status} | {_count(c)} | {_md(c.text)} |" for c in report.claims]
+    lines += [
+        f"| {c.id} | {c.grade.text} | {c.status} | {_count(c)} | {_md(c.text)} |"
+        for c in report.claims
+    ]
     if report.groups:
         lines += ["", "## Claims by independence group", ""]
         lines.append("| Claim | " + " | ".join(report.label(g) for g in report.groups) + " |")
@@ -121,6 +168,10 @@ def to_markdown(report: Report) -> str:
     for claim in report.claims:
         lines += ["", f"## Claim {claim.id}: {claim.status}", "", _md(claim.text), ""]
         lines.append(_count_sentence(claim))
+        lines += ["", _md(_grade_sentence(claim))]
+        if claim.to_do:
+            lines += ["", "To settle it:", ""]
+            lines += [f"- {_md(step)}" for step in claim.to_do]
         for e in claim.evidence:
             lines.append("")
             if e.quote:
@@ -128,6 +179,21 @@ def to_markdown(report: Report) -> str:
                 lines.append(">")
             attribution = f"{e.source} ({report.label(report.group_of[e.source])})"
             lines.append(f"{'> ' if e.quote else ''}{attribution}: {_link(e)}")
+    if report.ach.hypotheses:
+        ach = report.ach
+        intro, *ranked = _ach_intro(ach)
+        lines += ["", "## Competing hypotheses", "", intro, ""]
+        lines += [f"- {line}{_md(h.text)}" for line, h in zip(ranked, ach.hypotheses, strict=True)]
+        lines += [
+            "",
+            "| Claim | Grade | " + " | ".join(f"H{h.id}" for h in ach.hypotheses) + " | Notes |",
+            "| --- | --- |" + " --- |" * len(ach.hypotheses) + " --- |",
+        ]
+        for row in ach.evidence:
+            cells = [_ach_mark(ach, h.id, row.claim) for h in ach.hypotheses]
+            lines.append(
+                f"| {row.claim} | {row.grade} | " + " | ".join(cells) + f" | {_ach_notes(row)} |"
+            )
     if report.relations:
         lines += ["", "## Related sources", ""]
         lines += [f"- {a} and {b}: {kind}" for a, b, kind in report.relations]
@@ -143,8 +209,10 @@ th small { display: block; font-weight: normal; }
 .supports { background: #d7f0d2; } .contradicts { background: #f6d0cc; }
 .weak-support { background: #eef2ea; color: #444; } .weak-contradiction { background: #f8ecea; }
 .context, .none { color: #555; }
+.ach-strongly-consistent { background: #bfe6b8; } .ach-consistent { background: #e1f3dd; }
+.ach-inconsistent { background: #f8dcd8; } .ach-strongly-inconsistent { background: #eeb4ac; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-.status { font-weight: bold; } blockquote { border-left: 4px solid #999; margin: .5rem 0;
+.status, .grade { font-weight: bold; } blockquote { border-left: 4px solid #999; margin: .5rem 0;
   padding-left: 1rem; }
 """
 
@@ -162,6 +230,41 @@ def _cell(marks: list[str]) -> str:
     return f'<td class="{css}">' + "<br>".join(parts) + "</td>"
 
 
+def _ach_html(ach: Matrix) -> list[str]:
+    e = _html
+    intro, *ranked = _ach_intro(ach)
+    out = ["<h2>Competing hypotheses</h2>", f"<p>{e(intro)}</p>", "<ul>"]
+    out += [f"<li>{e(line + h.text)}</li>" for line, h in zip(ranked, ach.hypotheses, strict=True)]
+    out += [
+        "</ul>",
+        "<table><caption>Each claim against each hypothesis, in Heuer's letters: CC strongly "
+        "consistent, C consistent, N neutral, I inconsistent, II strongly inconsistent."
+        '</caption><thead><tr><th scope="col">Claim</th><th scope="col">Grade</th>',
+    ]
+    out += [f'<th scope="col">H{h.id}</th>' for h in ach.hypotheses]
+    out.append('<th scope="col">Notes</th></tr></thead><tbody>')
+    for row in ach.evidence:
+        cells = []
+        for h in ach.hypotheses:
+            found = ach.mark(h.id, row.claim)
+            if found is None:
+                cells.append(_NO_MARK)
+            else:
+                symbol = ACH_SYMBOLS[found.mark]
+                cells.append(
+                    f'<td class="ach-{found.mark}"><span aria-hidden="true">{symbol}</span> '
+                    f"{found.mark}</td>"
+                )
+        out.append(
+            f'<tr><th scope="row">{row.claim}</th><td>{e(row.grade)}</td>{"".join(cells)}'
+            f"<td>{e(_ach_notes(row))}</td></tr>"
+        )
+    scores = "".join(f"<td>{h.score}</td>" for h in ach.hypotheses)
+    out.append(f'<tr><th scope="row" colspan="2">Weighted inconsistency</th>{scores}<td></td></tr>')
+    out.append("</tbody></table>")
+    return out
+
+
 def to_html(report: Report) -> str:
     e = _html
     out = [
@@ -177,11 +280,13 @@ def to_html(report: Report) -> str:
         "independent groups of sources support it firsthand or with a document. "
         "Sources are named by pseudonym only.</p>",
         "<h2>Claims</h2>",
-        '<table><thead><tr><th scope="col">Claim</th><th scope="col">Status</th>'
-        '<th scope="col">Support</th><th scope="col">Text</th></tr></thead><tbody>',
+        '<table><thead><tr><th scope="col">Claim</th><th scope="col">Grade</th>'
+        '<th scope="col">Status</th><th scope="col">Support</th><th scope="col">Text</th>'
+        "</tr></thead><tbody>",
     ]
     out += [
-        f'<tr><th scope="row">{c.id}</th><td class="status">{e(c.status)}</td>'
+        f'<tr><th scope="row">{c.id}</th><td class="grade">{e(c.grade.text)}</td>'
+        f'<td class="status">{e(c.status)}</td>'
         f"<td>{e(_count(c))}</td><td>{e(c.text)}</td></tr>"
         for c in report.claims
     ]
@@ -212,12 +317,19 @@ def to_html(report: Report) -> str:
             f"<h2>Claim {claim.id}: {e(claim.status)}</h2>",
             f"<p>{e(claim.text)}</p>",
             f"<p>{e(_count_sentence(claim))}</p>",
+            f"<p>{e(_grade_sentence(claim))}</p>",
         ]
+        if claim.to_do:
+            out.append('<p class="to-do">To settle it:</p><ul>')
+            out += [f"<li>{e(step)}</li>" for step in claim.to_do]
+            out.append("</ul>")
         for ev in claim.evidence:
             group = report.label(report.group_of[ev.source])
             who = e(f"{ev.source} ({group}): {_link(ev)}")
             quote = f"<blockquote>{e(ev.quote)}</blockquote>" if ev.quote else ""
             out.append(f"<figure>{quote}<figcaption>{who}</figcaption></figure>")
+    if report.ach.hypotheses:
+        out += _ach_html(report.ach)
     if report.relations:
         out.append("<h2>Related sources</h2><ul>")
         out += [f"<li>{e(a)} and {e(b)}: {e(kind)}</li>" for a, b, kind in report.relations]

@@ -1,4 +1,5 @@
-"""Sources and their independence: ``review sources``, ``relate``, ``unrelate`` and ``suggest``."""
+"""Sources, their grades and their independence: ``review sources`` (``grade``, ``grades``),
+``relate``, ``unrelate`` and ``suggest``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from .claims_cli import threshold_option
 from .flag_choice import choice_flag, chosen
-from .output import cell, console, done, json_option, print_json, say
+from .grading import RELIABILITIES, RELIABILITY_WORDS
+from .output import cell, console, done, json_option, listing_group, print_json, say
 from .service import Review
 from .text_input import optional_text, text_file_option
 from .wording import tips_with_kinds
@@ -19,18 +22,83 @@ from .workspace_cli import with_review
 @click.command("sources")
 @json_option
 @with_review
-def sources(review: Review, as_json: bool) -> None:
-    """List sources by pseudonym, with their independence group, tips and relations."""
+def _listing(review: Review, as_json: bool) -> None:
     views = review.sources()
     if as_json:
         print_json([asdict(view) for view in views])
         return
-    table = Table("Source", "Server id", "Group", "Tips", "Relations")
+    table = Table("Source", "Server id", "Grade", "Group", "Tips", "Relations")
     for view in views:
         relations = "; ".join(f"{r.kind} {r.source}" for r in view.relations)
         group = ", ".join(view.group) if len(view.group) > 1 else "independent"
         tips = tips_with_kinds(view.messages, view.files)
-        table.add_row(*map(cell, (view.pseudonym, view.id, group, tips, relations)))
+        row = (view.pseudonym, view.id, view.reliability, group, tips, relations)
+        table.add_row(*map(cell, row))
+    console().print(table)
+
+
+sources = listing_group(
+    _listing,
+    "List sources by pseudonym, with their grade, independence group, tips and relations; "
+    "`sources grade` sets a grade, `sources grades` shows each grade's track record.",
+)
+
+
+@sources.command("grade")
+@click.argument("source", metavar="PSEUDONYM")
+@click.argument("reliability", metavar="GRADE", type=click.Choice(RELIABILITIES))
+@click.option(
+    "--note", help="Why (sealed). Typed here it stays in your shell history: prefer --note-file -."
+)
+@text_file_option("note", "note")
+@json_option
+@with_review
+def grade(
+    review: Review,
+    source: str,
+    reliability: str,
+    note: str | None,
+    note_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Grade a source's reliability, the Admiralty way: A completely reliable, B usually,
+    C fairly, D not usually, E unreliable, F cannot be judged (every source until graded).
+
+    The grade is this source's alone: grade each member of a group on its own record.
+    """
+    review.check_source(source)
+    note = optional_text(note, note_file, "note")
+    graded = review.grade_source(source, reliability, note)
+    message = (
+        f"{graded.source} is graded {reliability} ({RELIABILITY_WORDS[reliability]}); "
+        f"it was {graded.previous}."
+    )
+    done(as_json, asdict(graded), message)
+
+
+@sources.command("grades")
+@threshold_option
+@json_option
+@with_review
+def grades(review: Review, threshold: int, as_json: bool) -> None:
+    """Each source's grade and track record: of the claims it supported firsthand, how many
+    ended corroborated or contradicted, and a reason to revisit the grade (never applied)."""
+    records = review.source_records(threshold)
+    if as_json:
+        print_json([asdict(record) for record in records])
+        return
+    table = Table("Source", "Grade", "Firsthand claims", "Corroborated", "Contradicted", "Revisit?")
+    for found in records:
+        record = found.record
+        row = (
+            found.source,
+            found.reliability,
+            record.supported,
+            record.corroborated,
+            record.contradicted,
+            found.suggestion or "",
+        )
+        table.add_row(*map(cell, row))
     console().print(table)
 
 

@@ -33,6 +33,8 @@ def _problems(line: str) -> list[str]:
     command: click.Command = PROGRAMS[words[0]]
     rest = words[1:]
     while isinstance(command, click.Group):
+        if command.invoke_without_command and (not rest or rest[0] not in command.commands):
+            break  # a group that runs on its own, as `review sources` lists
         if not rest or rest[0] not in command.commands:
             return [f"no command {rest[:1]} in {words[0]}"]
         command, rest = command.commands[rest[0]], rest[1:]

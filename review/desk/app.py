@@ -58,7 +58,7 @@ def create_desk(
     threshold: int = DEFAULT_THRESHOLD,
 ) -> Flask:
     """The desk over the workspace that ``open_workspace`` opens, once for each request."""
-    from . import bundles, claims, inbox, replies, sources  # they use this module's helpers
+    from . import bundles, claims, hypotheses, inbox, replies, sources  # use this module's helpers
 
     app = Flask(__name__)
     app.config.update(
@@ -77,7 +77,7 @@ def create_desk(
     CSRFProtect(app)
     keyring = Keyring(open_workspace, idle_minutes * 60)
     app.extensions["desk"] = Desk(gate, keyring, Imports(keyring), threshold)
-    for area in (inbox, claims, sources, replies, bundles):
+    for area in (inbox, claims, hypotheses, sources, replies, bundles):
         app.register_blueprint(area.blueprint)
     app.add_url_rule("/lock", "lock", _lock, methods=["POST"])
     app.register_error_handler(WorkspaceError, _refused)

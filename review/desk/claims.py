@@ -1,12 +1,14 @@
-"""Claims: the list with each status in plain words, a claim's page, adding, rewording, removing."""
+"""Claims: the list with each status and grade in plain words, a claim's page with what would
+settle it, adding, rewording, removing, and overriding a claim's credibility."""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from ..grading import CREDIBILITY_WORDS, RELIABILITY_WORDS
 from .app import desk, review
-from .forms import optional_int, required
+from .forms import optional_int, required, required_int
 from .words import status_words
 
 blueprint = Blueprint("claims", __name__, url_prefix="/claims")
@@ -39,7 +41,24 @@ def claim(claim_id: int) -> str:
     with review() as r:
         view = r.claim(claim_id, desk().threshold)
         what_if = r.what_if(claim_id, desk().threshold)
-    return render_template("claim.html", claim=view, words=status_words, what_if=what_if)
+    return render_template(
+        "claim.html",
+        claim=view,
+        words=status_words,
+        what_if=what_if,
+        reliability_words=RELIABILITY_WORDS,
+        credibility_words=CREDIBILITY_WORDS,
+    )
+
+
+@blueprint.post("/<int:claim_id>/credibility")
+def credibility(claim_id: int) -> Response:
+    with review() as r:
+        if request.form.get("derived"):
+            r.derive_credibility(claim_id)
+        else:
+            r.override_credibility(claim_id, required_int("credibility"), required("reason"))
+    return redirect(url_for("claims.claim", claim_id=claim_id), 303)
 
 
 @blueprint.post("/<int:claim_id>/reword")

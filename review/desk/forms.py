@@ -27,3 +27,11 @@ def optional_int(value: str | None, what: str) -> int | None:
         return int(value)
     except ValueError:
         raise WorkspaceError(f"{what} must be a number, not {value!r}") from None
+
+
+def required_int(name: str) -> int:
+    value = required(name)
+    try:
+        return int(value)
+    except ValueError:
+        raise WorkspaceError(f"{name.replace('_', ' ')} must be a number, not {value!r}") from None

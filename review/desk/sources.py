@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..corroboration import RELATION_KINDS
+from ..grading import RELIABILITY_WORDS
 from ..service import Review
 from .app import desk, review
 from .forms import optional_int, required, text_or_none
@@ -35,6 +36,7 @@ def sources() -> str:
         page=page,
         pages=pages,
         kinds=RELATION_KINDS,
+        reliability_words=RELIABILITY_WORDS,
         graph=relation_graph(views) if pages == 1 else None,
     )
 
@@ -59,6 +61,13 @@ def relate() -> Response:
 @blueprint.post("/sources/unrelate")
 def unrelate() -> Response:
     return _pair_changed(Review.unrelate, "sources.sources")
+
+
+@blueprint.post("/sources/grade")
+def grade() -> Response:
+    with review() as r:
+        r.grade_source(required("source"), required("reliability"), text_or_none("note"))
+    return redirect(url_for("sources.sources"), 303)
 
 
 @blueprint.get("/suggestions")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..workspace import Workspace
 from .bundles import Bundles
 from .claims import Claims
+from .hypotheses import Hypotheses
 from .plaintexts import Plaintexts
 from .replies import Replies
 from .sources import Sources
@@ -18,7 +19,7 @@ from .triage import Triage
 from .what_if import WhatIfs
 
 
-class Review(Triage, Claims, Sources, Replies, Bundles, WhatIfs):
+class Review(Triage, Claims, Hypotheses, Sources, Replies, Bundles, WhatIfs):
     """The reviewer's verbs on ``workspace``."""
 
     def __init__(self, workspace: Workspace, plaintexts: Plaintexts | None = None) -> None:

@@ -12,10 +12,12 @@ from keys.private_files import private_output
 
 from ..assessment import ClaimView, assess, groups, members, pseudonyms
 from ..corroboration import BASES, DEFAULT_THRESHOLD, STANCES
-from ..models import Claim, Link, Relation
+from ..grading import CREDIBILITIES
+from ..models import Claim, CredibilityOverride, Link, Relation
 from ..report import build_report, to_html, to_markdown
 from ..workspace import Workspace, WorkspaceError
 from .choices import one_of
+from .hypotheses import matrix
 
 DEFAULT_BASIS = "secondhand"
 REPORT_FORMATS = ("md", "html")
@@ -70,6 +72,25 @@ class Claims:
         links = len(claim.links)
         self.workspace.delete(claim)
         return links
+
+    def override_credibility(self, claim_id: int, credibility: int, reason: str) -> None:
+        """Set a claim's credibility (1-6) in place of the derived one, with a sealed reason
+        shown beside it."""
+        if credibility not in CREDIBILITIES:
+            raise WorkspaceError("credibility is 1 to 6: 1 confirmed ... 6 cannot be judged")
+        self.workspace.claim(claim_id)
+        sealed = self.workspace.seal(reason)
+        self.workspace.session.merge(
+            CredibilityOverride(claim_id=claim_id, credibility=credibility, reason=sealed)
+        )
+
+    def derive_credibility(self, claim_id: int) -> None:
+        """Drop a claim's overridden credibility: it is derived from corroboration again."""
+        found = self.workspace.session.get(CredibilityOverride, claim_id)
+        if found is None:
+            self.workspace.claim(claim_id)
+            raise WorkspaceError(f"claim {claim_id}'s credibility is not overridden")
+        self.workspace.delete(found)
 
     def check_link(self, tip_ref: str, claim_id: int) -> None:
         """Refuse an unknown tip or claim before the reviewer types a quote for the link."""
@@ -166,7 +187,9 @@ class Claims:
         rows = workspace.session.scalars(select(Relation))
         relations = tuple(sorted(_named(row, names) for row in rows))
         today = datetime.date.today().isoformat()
-        built = build_report(today, threshold, assess(workspace, threshold), group_of, relations)
+        claims = assess(workspace, threshold)
+        ach = matrix(workspace, threshold)
+        built = build_report(today, threshold, claims, group_of, relations, ach)
         return to_html(built) if format_ == "html" else to_markdown(built)
 
     def report(

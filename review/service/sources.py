@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..assessment import Members, groups, members, pseudonyms
-from ..corroboration import RELATION_KINDS
-from ..models import Relation, Setting, Source, Tip
+from ..assessment import Members, evidence, groups, members, pseudonyms, source_grades, statuses
+from ..corroboration import DEFAULT_THRESHOLD, RELATION_KINDS
+from ..grading import RELIABILITIES, UNGRADED, TrackRecord, track_records
+from ..models import Relation, Setting, Source, SourceGrade, Tip
 from ..suggest import Clue, Suggestion, TipSignals, suggest
 from ..workspace import Workspace, WorkspaceError
 from .choices import one_of
@@ -36,6 +37,26 @@ class SourceView:
     can_reply: bool
     messages: int  # of its tips
     files: int
+    reliability: str  # the reviewer's Admiralty grade, F until set
+
+
+@dataclass(frozen=True)
+class Graded:
+    source: str  # pseudonym
+    reliability: str
+    previous: str
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """A source's grade beside its track record, and a reason to revisit the grade if the
+    record gives one (never applied)."""
+
+    source: str  # pseudonym
+    reliability: str
+    note: str
+    record: TrackRecord
+    suggestion: str | None
 
 
 @dataclass(frozen=True)
@@ -62,6 +83,7 @@ class Sources:
         workspace = self.workspace
         names = pseudonyms(workspace)
         group_of = groups(workspace)
+        grade_of = source_grades(workspace)
         query = (
             select(Source)
             .options(selectinload(Source.tips))
@@ -91,9 +113,52 @@ class Sources:
                 can_reply=bool(source.reply_recipient),
                 messages=sum(tip.kind == "message" for tip in source.tips),
                 files=sum(tip.kind != "message" for tip in source.tips),
+                reliability=grade_of.get(source.id, UNGRADED),
             )
             for source in page
         ]
+
+    def check_source(self, ref: str) -> None:
+        """Refuse an unknown source before the reviewer types a note."""
+        self.workspace.source(ref)
+
+    def grade_source(self, ref: str, reliability: str, note: str | None = None) -> Graded:
+        """Set a source's reliability (A-F) and its sealed note, replacing any before."""
+        one_of(reliability, RELIABILITIES, "reliability")
+        source = self.workspace.source(ref)
+        found = self.workspace.session.get(SourceGrade, source.id)
+        previous = UNGRADED if found is None else found.reliability
+        sealed = None if note is None else self.workspace.seal(note)
+        self.workspace.session.merge(
+            SourceGrade(source_id=source.id, reliability=reliability, note=sealed)
+        )
+        return Graded(source.pseudonym, reliability, previous)
+
+    def source_records(self, threshold: int = DEFAULT_THRESHOLD) -> list[SourceRecord]:
+        """Every source's grade and track record: how the claims it supported firsthand ended."""
+        workspace = self.workspace
+        status_of = {found.claim: found.status for found in statuses(workspace, threshold)}
+        firsthand = (
+            (link.source, link.claim)
+            for link in evidence(workspace)
+            if link.counted and link.stance == "supports" and link.basis == "firsthand"
+        )
+        records = track_records(firsthand, status_of)
+        grades = {
+            row.source_id: (row.reliability, workspace.unseal_optional(row.note))
+            for row in workspace.session.scalars(select(SourceGrade))
+        }
+        rows = workspace.session.execute(
+            select(Source.id, Source.pseudonym).order_by(Source.pseudonym)
+        )
+        found = []
+        for source, pseudonym in rows:
+            reliability, note = grades.get(source, (UNGRADED, ""))
+            record = records.get(source, TrackRecord(0, 0, 0))
+            found.append(
+                SourceRecord(pseudonym, reliability, note, record, record.suggestion(reliability))
+            )
+        return found
 
     def source_names(self, *, can_reply: bool = False) -> list[str]:
         """Every source's pseudonym in order (only those a reply can reach, if asked)."""

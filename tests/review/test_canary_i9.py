@@ -170,6 +170,10 @@ def test_no_trace_of_tips_or_reviewer_text_anywhere_in_the_workspace(
             "quote",
             "relation-note",
             "reply",
+            "grade-note",
+            "credibility-reason",
+            "hypothesis",
+            "ach-reason",
         )
     }
     reply_to = offline_reviewer.identity.recipient  # any recipient will do for the source's
@@ -198,6 +202,13 @@ def test_no_trace_of_tips_or_reviewer_text_anywhere_in_the_workspace(
     review("claim", "edit", claim, words["claim-edit"])
     relate = ("relate", "srcA", "srcB", "--shared-origin", "--note-file", "-")
     review(*relate, input=words["relation-note"])
+    review("sources", "grade", "srcA", "B", "--note-file", "-", input=words["grade-note"])
+    override = ("claim", "credibility", claim, "2", "--reason-file", "-")
+    review(*override, input=words["credibility-reason"])
+    review("hypothesis", "add", input=words["hypothesis"])
+    mark = ("ach", "mark", "1", claim, "--inconsistent", "--reason-file", "-")
+    review(*mark, input=words["ach-reason"])
+    review("ach")
     review("reply", "srcA", input=words["reply"])
     for command in (("show", "m1"), ("show", "f1"), ("tips",), ("sources",), ("claims",)):
         review(*command)
@@ -215,6 +226,10 @@ def test_no_trace_of_tips_or_reviewer_text_anywhere_in_the_workspace(
     assert shown["links"][0]["quote"] == words["quote"]
     claims: Any = review.json("claims")
     assert claims[0]["text"] == words["claim-edit"]
+    assert claims[0]["override_reason"] == words["credibility-reason"]
+    matrix: Any = review.json("ach")
+    assert matrix["hypotheses"][0]["text"] == words["hypothesis"]
+    assert matrix["marks"][0]["reason"] == words["ach-reason"]
     sources: Any = review.json("sources")
     assert sources[0]["relations"][0]["note"] == words["relation-note"]
     outbox: Any = review.json("outbox")
@@ -239,6 +254,10 @@ def assert_every_sealed_column_is_sealed(root: Path, reviewer: Reviewer, tmp_pat
         ("claims", "text"),
         ("links", "quote"),
         ("relations", "note"),
+        ("source_grades", "note"),
+        ("credibility_overrides", "reason"),
+        ("hypotheses", "text"),
+        ("ach_marks", "reason"),
     }
     assert expected <= set(values), "a sealed column the models declare is no longer checked"
     # Every sealed column was written by the commands above, so every one is really checked.

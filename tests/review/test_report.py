@@ -90,7 +90,10 @@ def test_markdown_has_the_claims_the_matrix_and_inert_text(
     reported: Review, tmp_path: Path
 ) -> None:
     text = write(reported, tmp_path, "md")
-    row = "| 1 | disputed | 2 independent groups support it; 2 are needed | The memo was signed |"
+    row = (
+        "| 1 | F4 | disputed | 2 independent groups support it; 2 are needed | "
+        "The memo was signed |"
+    )
     assert row in text
     assert "\\<script\\>" in text and not re.search(r"(?<!\\)<", text)
     assert "\\| \\*bold\\* \\[link\\]\\(http://x\\)" in text
@@ -101,8 +104,52 @@ def test_a_threshold_changes_the_report(reported: Review, tmp_path: Path) -> Non
     reported("unlink", "tipD", "1")
     out = tmp_path / "r.md"
     reported("report", "--out", str(out), "--threshold", "3")
-    row = "| 1 | partly-corroborated | 2 independent groups support it; 3 are needed |"
+    row = "| 1 | F2 | partly-corroborated | 2 independent groups support it; 3 are needed |"
     assert row in out.read_text()
+
+
+def test_the_report_gives_grades_overrides_and_what_would_settle_each_claim(
+    reported: Review, tmp_path: Path
+) -> None:
+    names = pseudonyms(reported)
+    reported("sources", "grade", "server-A", "B")
+    reported("claim", "credibility", "2", "4", "--reason", "an old <rumour>")
+    pair = " + ".join(sorted([names["server-C"], names["server-D"]]))
+    markdown, page = write(reported, tmp_path, "md"), write(reported, tmp_path, "html")
+    assert "| 1 | B4 | disputed |" in markdown
+    assert "an old \\<rumour\\>" in markdown  # inert (I11)
+    plain = markdown.replace("\\", "")
+    assert (
+        "Grade B4: the best supporting source B (usually reliable), the information 4 (doubtful)."
+    ) in plain
+    assert f"- resolve the contradiction from {pair}: a firsthand account" in plain
+    assert "the reviewer's judgement in place of 6 (cannot be judged): an old <rumour>" in plain
+    assert '<td class="grade">B4</td>' in page and '<td class="grade">F4*</td>' in page
+    assert f"<li>resolve the contradiction from {pair}: a firsthand account" in page
+    assert "an old &lt;rumour&gt;" in page
+
+
+def test_the_report_draws_the_ach_matrix_readable_without_colour(
+    reported: Review, tmp_path: Path
+) -> None:
+    before = tmp_path / "before.md"
+    reported("report", "--out", str(before))
+    assert "Competing hypotheses" not in before.read_text()  # no hypothesis yet
+    reported("hypothesis", "add", "It was forged <b>")
+    reported("hypothesis", "add", "It is genuine")
+    reported("ach", "mark", "1", "1", "--strongly-inconsistent")
+    reported("ach", "mark", "2", "1", "--consistent")
+    reported("ach", "mark", "1", "2", "--neutral")
+    reported("ach", "mark", "2", "2", "--neutral")
+    markdown, page = write(reported, tmp_path, "md"), write(reported, tmp_path, "html")
+    plain = markdown.replace("\\", "")
+    assert "- Rank 1: H2, inconsistency 0: It is genuine" in plain
+    assert "- Rank 2: H1, inconsistency 4: It was forged <b>" in plain  # two groups: 2 + 2
+    assert "<li>Rank 2: H1, inconsistency 4: It was forged &lt;b&gt;</li>" in page
+    assert "| 1 | F4 | C consistent | II strongly-inconsistent | sensitive" in plain
+    assert "| 2 | F6 | N neutral | N neutral | not diagnostic; weighs nothing" in plain
+    assert '<td class="ach-strongly-inconsistent"><span aria-hidden="true">II</span> ' in page
+    assert "It was forged &lt;b&gt;" in page and "<td>0</td><td>4</td>" in page
 
 
 def test_a_report_is_never_written_into_the_workspace(reported: Review) -> None:

@@ -400,6 +400,34 @@ def test_i9_a_reviewers_day_on_the_desk(
         day.shoot("sources")
         day.go("/matrix", "matrix")
 
+        # Grades, what would settle a claim, and competing hypotheses (issue 20).
+        day.go("/sources")
+        day.submit(
+            "/sources/grade",
+            {"select[name=reliability]": "B", "input[name=note]": f"sure {CANARY}-grade"},
+        )
+        day.go("/claims/1")
+        page.click("summary:has-text('Override its credibility')")
+        day.submit("/claims/1/credibility", {"#credibility": "2", "#reason": f"{CANARY}-why"})
+        assert "Credibility overridden by the reviewer" in day.text()
+        assert "What would settle it" in day.text()
+        day.shoot("claim-graded")
+        day.go("/ach/")
+        day.submit("/ach/hypotheses", {"#hypothesis-text": f"A bribe {CANARY}-hypothesis"})
+        day.submit("/ach/hypotheses", {"#hypothesis-text": "A chance meeting"})
+        for hypothesis, mark in (("1", "consistent"), ("2", "strongly-inconsistent")):
+            day.submit(
+                "/ach/mark",
+                {
+                    "#mark-hypothesis": hypothesis,
+                    "#mark-claim": "1",
+                    f"input[value={mark}]": "on",
+                    "#mark-reason": f"{CANARY}-mark",
+                },
+            )
+        assert "Rank 1: H1" in day.text()
+        day.shoot("ach")
+
         _keyboard_triage(day)
 
         day.go("/replies/")
@@ -434,6 +462,20 @@ def test_i9_a_reviewers_day_on_the_desk(
     assert len(list(profile.rglob("*"))) > 20  # the browser did write its profile there
     assert _files_holding(review.workspace, canaries) == {}
     assert _files_holding(profile, canaries) == {}
+    _photograph_report(playwright, tmp_path / "report.html")
+
+
+def _photograph_report(playwright: Any, report: Path) -> None:
+    """The HTML report as a reader's browser shows it, in a fresh profile of its own."""
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        page = browser.new_page(java_script_enabled=False)
+        page.goto(report.as_uri())
+        for width, size in WIDTHS.items():
+            page.set_viewport_size(size)
+            page.screenshot(path=str(SHOTS / f"report-html-{width}.png"), full_page=True)
+    finally:
+        browser.close()
 
 
 @pytest.mark.slow

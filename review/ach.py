@@ -1,0 +1,171 @@
+"""Analysis of Competing Hypotheses (Heuer), with evidence weighed by independence.
+
+The formula is docs/design.md's "Competing hypotheses" section, exactly: a hypothesis' score is
+the sum, over independence groups, of the strongest inconsistency any claim that group supports
+bears against it. A claim counts once per group that supports it (firsthand or document), so a
+claim resting on one group cannot outweigh one resting on several, and two claims from one group
+count once. Ranked least inconsistent first. Pure: plain values in and out.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Collection, Hashable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from typing import Literal, get_args
+
+Mark = Literal[
+    "strongly-consistent", "consistent", "neutral", "inconsistent", "strongly-inconsistent"
+]
+MARKS: tuple[Mark, ...] = get_args(Mark)
+INCONSISTENCY: dict[str, int] = {
+    "strongly-consistent": 0,
+    "consistent": 0,
+    "neutral": 0,
+    "inconsistent": 1,
+    "strongly-inconsistent": 2,
+}
+SYMBOLS = {  # Heuer's own letters: readable without colour
+    "strongly-consistent": "CC",
+    "consistent": "C",
+    "neutral": "N",
+    "inconsistent": "I",
+    "strongly-inconsistent": "II",
+}
+
+
+@dataclass(frozen=True)
+class Ranking:
+    scores: dict[int, int]  # hypothesis -> weighted inconsistency
+    ranks: dict[int, int]  # hypothesis -> 1 + how many score less (ties share a rank)
+    order: tuple[int, ...]  # least inconsistent first, then by id
+    not_diagnostic: tuple[int, ...]  # marked claims that bear equally on every hypothesis
+    sensitive: tuple[int, ...]  # claims whose removal alone would change the ranks
+    weightless: tuple[int, ...]  # marked claims no group supports: they weigh nothing
+
+
+def ranks_of(scores: Mapping[int, int]) -> dict[int, int]:
+    values = sorted(scores.values())
+    return {h: 1 + bisect_left(values, score) for h, score in scores.items()}
+
+
+class _Best:
+    """The strongest inconsistency a group's claims bear on a hypothesis, how many claims bear
+    it, and the next strongest: enough to know what removing one claim changes."""
+
+    __slots__ = ("best", "count", "second")
+
+    def __init__(self) -> None:
+        self.best, self.count, self.second = 0, 0, 0
+
+    def add(self, value: int) -> None:
+        if value > self.best:
+            self.best, self.count, self.second = value, 1, self.best
+        elif value == self.best:
+            self.count += 1
+        elif value > self.second:
+            self.second = value
+
+    def without(self, value: int) -> int:
+        """What removing one claim bearing ``value`` takes off this group's contribution."""
+        return self.best - self.second if value == self.best and self.count == 1 else 0
+
+
+def rank(
+    hypotheses: Iterable[int],
+    marks: Mapping[tuple[int, int], str],
+    groups_of: Mapping[int, Collection[Hashable]],
+) -> Ranking:
+    """Score and rank ``hypotheses`` from ``marks`` ((hypothesis, claim) -> mark) and each
+    claim's supporting groups (``groups_of``; a claim absent there has none)."""
+    hypotheses = sorted(hypotheses)
+    against: dict[int, dict[int, int]] = {}  # claim -> hypothesis -> inconsistency
+    for (hypothesis, claim), mark in marks.items():
+        against.setdefault(claim, {})[hypothesis] = INCONSISTENCY[mark]
+    best: dict[tuple[Hashable, int], _Best] = {}
+    for claim, values in against.items():
+        for group in groups_of.get(claim, ()):
+            for hypothesis, value in values.items():
+                if value:
+                    best.setdefault((group, hypothesis), _Best()).add(value)
+    scores = dict.fromkeys(hypotheses, 0)
+    for (_, hypothesis), found in best.items():
+        scores[hypothesis] += found.best
+    ranks = ranks_of(scores)
+    sensitive = []
+    for claim, values in against.items():
+        taken = dict.fromkeys(hypotheses, 0)
+        for group in groups_of.get(claim, ()):
+            for hypothesis, value in values.items():
+                if value:
+                    taken[hypothesis] += best[group, hypothesis].without(value)
+        if any(taken.values()):
+            after = {h: score - taken[h] for h, score in scores.items()}
+            if ranks_of(after) != ranks:
+                sensitive.append(claim)
+    return Ranking(
+        scores=scores,
+        ranks=ranks,
+        order=tuple(sorted(hypotheses, key=lambda h: (scores[h], h))),
+        not_diagnostic=tuple(
+            sorted(
+                claim
+                for claim, values in against.items()
+                if len({values.get(h, 0) for h in hypotheses}) <= 1
+            )
+        ),
+        sensitive=tuple(sorted(sensitive)),
+        weightless=tuple(sorted(c for c in against if not groups_of.get(c))),
+    )
+
+
+@dataclass(frozen=True)
+class HypothesisView:
+    id: int
+    text: str
+    score: int  # weighted inconsistency: lower stands better
+    rank: int
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    claim: int
+    text: str
+    grade: str
+    groups: int  # independent groups supporting it: its weight per inconsistency
+    diagnostic: bool
+    sensitive: bool  # removing it alone would change the ranks
+
+
+@dataclass(frozen=True)
+class MarkView:
+    hypothesis: int
+    claim: int
+    mark: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The ACH matrix as the CLI, the desk and the report show it."""
+
+    hypotheses: tuple[HypothesisView, ...]  # least inconsistent first
+    evidence: tuple[EvidenceRow, ...]  # the marked claims, oldest first
+    marks: tuple[MarkView, ...]
+
+    def mark(self, hypothesis: int, claim: int) -> MarkView | None:
+        return self._by_pair.get((hypothesis, claim))
+
+    @cached_property
+    def _by_pair(self) -> dict[tuple[int, int], MarkView]:
+        return {(m.hypothesis, m.claim): m for m in self.marks}
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "hypotheses": [asdict(h) for h in self.hypotheses],
+            "evidence": [asdict(e) for e in self.evidence],
+            "marks": [asdict(m) for m in self.marks],
+            "not_diagnostic": [e.claim for e in self.evidence if not e.diagnostic],
+            "sensitive": [e.claim for e in self.evidence if e.sensitive],
+        }
