@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean catalog
+.PHONY: run test lint typecheck pytest bench clean catalog kit
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ catalog: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/crypto.py
+
+# The review side for an offline laptop, as build/kit/ (docs/reviewers.md). Signed with the
+# release key in $KIT_SIGNING_KEY, or with a throwaway key, said loudly.
+kit: $(STAMP)
+	$(BIN)/python kit/build.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

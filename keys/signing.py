@@ -18,6 +18,7 @@ from nacl.signing import SigningKey as _NaclSigningKey
 from nacl.signing import VerifyKey as _NaclVerifyKey
 
 from . import bech32
+from .ed25519_verify import signed_message as _signed_message
 
 LEGACY_VERIFY_HRP = "cairnpub"
 LEGACY_SECRET_HRP = "CAIRN-SIGNING-KEY-"  # noqa: S105 -- a Bech32 prefix, not a secret
@@ -36,6 +37,12 @@ class KeyKind(enum.Enum):
         "a review workspace's key",
         "`review outbox --out`",
     )
+    RELEASE = (
+        "cairnrelease",
+        "CAIRN-RELEASE-KEY-",
+        "a newsroom's release key for review kits",
+        "`make kit` (docs/reviewers.md)",
+    )
 
     def __init__(self, verify_hrp: str, secret_hrp: str, label: str, printed_by: str) -> None:
         self.verify_hrp = verify_hrp
@@ -46,10 +53,6 @@ class KeyKind(enum.Enum):
 
 class SignatureError(ValueError):
     """A signature does not verify."""
-
-
-def _signed_message(context: str, message: bytes) -> bytes:
-    return b"cairn/v1/" + context.encode() + b"\n" + message
 
 
 class VerifyKey:

@@ -15,6 +15,7 @@ PREFIXES = {
     KeyKind.SERVER: ("cairnserver1", "CAIRN-SERVER-KEY-1"),
     KeyKind.COURIER: ("cairncourier1", "CAIRN-COURIER-KEY-1"),
     KeyKind.REVIEWER: ("cairnreviewer1", "CAIRN-REVIEWER-KEY-1"),
+    KeyKind.RELEASE: ("cairnrelease1", "CAIRN-RELEASE-KEY-1"),
 }
 
 

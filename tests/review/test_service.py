@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +13,8 @@ from keys.signing import KeyKind, SigningKey
 from review.service import Review as Service
 from review.service.claims import Replaced
 from review.workspace import Workspace, WorkspaceError
-from tests.support.review import Reviewer, TipSpec, make_bundle
+from tests.support.review import REVIEW_DIR, Reviewer, TipSpec, database_use, make_bundle
 
-REVIEW_DIR = Path(__file__).parents[2] / "review"
 SOURCE_KEY = age.X25519Identity.generate()  # stands in for the key derived from a codename
 MEMO = "The director signed the memo on the third of March, before the board ever met."
 TIPS = [
@@ -288,28 +286,10 @@ def test_report_is_written_outside_the_workspace_once_unless_forced(
             review.report(tmp_path / "report.pdf", "pdf")
 
 
-def _database_use(path: Path) -> list[str]:
-    """What in a command module reaches the workspace database itself."""
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.ImportFrom) and node.module is not None:
-            if node.module.startswith("sqlalchemy"):
-                found.append(f"imports {node.module}")
-            if node.module == "models":  # a mapped class; constants are upper case
-                found += [f"imports {a.name}" for a in node.names if not a.name.isupper()]
-        if isinstance(node, ast.Import):
-            found += [f"imports {a.name}" for a in node.names if a.name.startswith("sqlalchemy")]
-        if isinstance(node, ast.Attribute) and node.attr == "session":
-            found.append(f"uses .session on line {node.lineno}")
-        if isinstance(node, ast.Name) and node.id == "select":
-            found.append(f"calls select on line {node.lineno}")
-    return found
-
-
 def test_no_command_touches_the_workspace_database() -> None:
     commands = sorted(REVIEW_DIR.glob("*_cli.py"))
     assert len(commands) >= 8
-    found = {path.name: _database_use(path) for path in commands}
+    found = {path.name: database_use(path) for path in commands}
     assert {name: uses for name, uses in found.items() if uses} == {}
 
 
@@ -319,7 +299,7 @@ def test_the_database_check_sees_a_command_that_queries(tmp_path: Path) -> None:
         "from sqlalchemy import select\nfrom .models import TIP_STATUSES, Tip\n"
         "def tips(workspace):\n    return workspace.session.scalars(select(Tip))\n"
     )
-    assert _database_use(planted) == [
+    assert database_use(planted) == [
         "imports sqlalchemy",
         "imports Tip",
         "uses .session on line 4",

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import subprocess
@@ -105,3 +106,41 @@ def test_make_test_type_checks_every_package_strictly() -> None:
     checked = re.search(r"mypy((?:\s+[a-z]+)+)\s*$", recipe, re.MULTILINE)
     assert checked is not None, recipe
     assert set(checked.group(1).split()) >= set(PACKAGES), recipe
+
+
+def _test_module_imports(path: Path) -> list[str]:
+    """Where ``path`` imports a test module or a conftest (shared helpers go in tests/support)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.ImportFrom):
+            names = [("." * node.level) + (node.module or "")]
+            names += [f"{names[0]}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        for name in names:
+            last = name.rsplit(".", 1)[-1]
+            if name.startswith(("tests.", ".")) and (
+                last.startswith("test_") or last == "conftest"
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}")
+    return sorted(set(found))
+
+
+def test_no_test_imports_another_test_module() -> None:
+    found = [
+        hit for path in sorted((ROOT / "tests").rglob("*.py")) for hit in _test_module_imports(path)
+    ]
+    assert not found, "shared helpers belong in tests/support/:\n" + "\n".join(found)
+
+
+def test_the_test_import_check_sees_one() -> None:
+    planted = ROOT / "tests" / "support" / "_planted_for_the_check.py"
+    try:
+        planted.write_text(
+            "from tests.review.test_service import database_use\nfrom .conftest import x\n"
+        )
+        assert len(_test_module_imports(planted)) == 2
+    finally:
+        planted.unlink()

@@ -5,6 +5,7 @@ Identities use a light scrypt work factor so that every unlock is quick.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 import json
@@ -135,3 +136,24 @@ def one_line_error(result: Result, args: Sequence[str]) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
     return lines[0]
+
+
+REVIEW_DIR = Path(__file__).parents[2] / "review"
+
+
+def database_use(path: Path) -> list[str]:
+    """What in a command module reaches the workspace database itself."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module is not None:
+            if node.module.startswith("sqlalchemy"):
+                found.append(f"imports {node.module}")
+            if node.module == "models":  # a mapped class; constants are upper case
+                found += [f"imports {a.name}" for a in node.names if not a.name.isupper()]
+        if isinstance(node, ast.Import):
+            found += [f"imports {a.name}" for a in node.names if a.name.startswith("sqlalchemy")]
+        if isinstance(node, ast.Attribute) and node.attr == "session":
+            found.append(f"uses .session on line {node.lineno}")
+        if isinstance(node, ast.Name) and node.id == "select":
+            found.append(f"calls select on line {node.lineno}")
+    return found

@@ -16,9 +16,8 @@ from keys.signing import KeyKind, SigningKey
 from review.desk.inbox import sentences
 from review.desk.words import status_words
 from review.service import Review
-from tests.review.test_service import REVIEW_DIR, _database_use
 from tests.support.desk import CANARY, HOSTILE, LATER_TIPS, REFRESH, TIPS, Bench, Pages
-from tests.support.review import make_bundle
+from tests.support.review import REVIEW_DIR, database_use, make_bundle
 
 
 def _statuses(bench: Bench) -> dict[str, str]:
@@ -330,5 +329,5 @@ def test_no_view_touches_the_workspace_database() -> None:
     """The desk is a face on the service, as the CLI is: no SQL, no session, no model class."""
     views = sorted((REVIEW_DIR / "desk").glob("*.py"))
     assert len(views) >= 10
-    found = {path.name: _database_use(path) for path in views}
+    found = {path.name: database_use(path) for path in views}
     assert {name: uses for name, uses in found.items() if uses} == {}
