@@ -27,15 +27,39 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON3 = str(Path(sys.base_prefix) / "bin" / "python3")
 
 
+# Run inside the offline namespace with the laptop's python3: start `review desk`, open the
+# address it prints (the launch token sets the cookie, then the redirect shows the inbox), close it.
+OPEN_THE_DESK = """
+import re, subprocess, sys, urllib.request
+desk = subprocess.Popen(
+    [sys.argv[1], "desk", "--no-browser"],
+    stdout=subprocess.PIPE,
+    stderr=subprocess.STDOUT,
+    text=True,
+)
+try:
+    for line in desk.stdout:
+        found = re.search(r"http://127[.]0[.]0[.]1:[0-9]+/launch[?]token=[^ ]+", line)
+        if found:
+            break
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    print(opener.open(found.group(0).strip(), timeout=30).read().decode())
+finally:
+    desk.terminate()
+    desk.wait(30)
+"""
+
+
 def offline_prefix() -> list[str]:
-    """``unshare -rn``, after checking that the kernel lets us cut the network."""
+    """A new network namespace whose only interface is loopback (up, for the desk), after
+    checking that the kernel lets us cut the network."""
     probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
         pytest.skip(
             "SKIPPED LOUDLY: the kernel refuses an unprivileged network namespace "
             f"(`unshare -rn`: {probe.stderr.strip()}), so the offline install cannot be shown"
         )
-    return ["unshare", "-rn"]
+    return ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "offline"]
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +157,17 @@ def test_installed_offline_the_reviewer_makes_keys_imports_and_reads_claims(
     review("link", "t1", "1", "--supports", "--basis", "firsthand")
     claims = json.loads(review("claims", "--json"))
     assert [claim["text"] for claim in claims] == ["The director signed the memo"]
+
+    # The desk, from the installed copy, still offline: its launch address opens the inbox.
+    desk = subprocess.run(
+        [*offline, PYTHON3, "-c", OPEN_THE_DESK, str(review_bin)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert desk.returncode == 0, desk.stderr
+    assert "The director signed the memo." in desk.stdout  # the tip's text, in the inbox
 
     # A newer kit (here: this one re-sealed as 0.2.0) keeps the workspace and says what changed.
     newer = tmp_path / "newer"
