@@ -50,28 +50,6 @@ def ranks_of(scores: Mapping[int, int]) -> dict[int, int]:
     return {h: 1 + bisect_left(values, score) for h, score in scores.items()}
 
 
-class _Best:
-    """The strongest inconsistency a group's claims bear on a hypothesis, how many claims bear
-    it, and the next strongest: enough to know what removing one claim changes."""
-
-    __slots__ = ("best", "count", "second")
-
-    def __init__(self) -> None:
-        self.best, self.count, self.second = 0, 0, 0
-
-    def add(self, value: int) -> None:
-        if value > self.best:
-            self.best, self.count, self.second = value, 1, self.best
-        elif value == self.best:
-            self.count += 1
-        elif value > self.second:
-            self.second = value
-
-    def without(self, value: int) -> int:
-        """What removing one claim bearing ``value`` takes off this group's contribution."""
-        return self.best - self.second if value == self.best and self.count == 1 else 0
-
-
 def rank(
     hypotheses: Iterable[int],
     marks: Mapping[tuple[int, int], str],
@@ -83,25 +61,44 @@ def rank(
     against: dict[int, dict[int, int]] = {}  # claim -> hypothesis -> inconsistency
     for (hypothesis, claim), mark in marks.items():
         against.setdefault(claim, {})[hypothesis] = INCONSISTENCY[mark]
-    best: dict[tuple[Hashable, int], _Best] = {}
-    for claim, values in against.items():
-        for group in groups_of.get(claim, ()):
-            for hypothesis, value in values.items():
-                if value:
-                    best.setdefault((group, hypothesis), _Best()).add(value)
-    scores = dict.fromkeys(hypotheses, 0)
-    for (_, hypothesis), found in best.items():
-        scores[hypothesis] += found.best
+    column = {h: i for i, h in enumerate(hypotheses)}
+    count = len(hypotheses)
+    # claim -> the (column, inconsistency) pairs that weigh: only these are walked per group
+    bearing = {
+        c: [(column[h], v) for h, v in values.items() if v and h in column]
+        for c, values in against.items()
+    }
+    # group -> for each hypothesis' column i: at i the strongest inconsistency the group's claims
+    # bear on it, at count + i how many bear it, at 2 * count + i the next strongest: enough to
+    # know what removing one claim changes. One flat list per group, updated in place, as this
+    # loop runs once per claim, group and hypothesis.
+    rows: dict[Hashable, list[int]] = {}
+    for claim, pairs in bearing.items():
+        for group in groups_of.get(claim, ()) if pairs else ():
+            row = rows.get(group)
+            if row is None:
+                row = rows[group] = [0] * (3 * count)
+            for i, value in pairs:
+                strongest = row[i]
+                if value > strongest:
+                    row[2 * count + i], row[i], row[count + i] = strongest, value, 1
+                elif value == strongest:
+                    row[count + i] += 1
+                elif value > row[2 * count + i]:
+                    row[2 * count + i] = value
+    totals = [sum(row[i] for row in rows.values()) for i in range(count)]
+    scores = dict(zip(hypotheses, totals, strict=True))
     ranks = ranks_of(scores)
     sensitive = []
-    for claim, values in against.items():
-        taken = dict.fromkeys(hypotheses, 0)
-        for group in groups_of.get(claim, ()):
-            for hypothesis, value in values.items():
-                if value:
-                    taken[hypothesis] += best[group, hypothesis].without(value)
-        if any(taken.values()):
-            after = {h: score - taken[h] for h, score in scores.items()}
+    for claim, pairs in bearing.items():
+        taken = [0] * count
+        for group in groups_of.get(claim, ()) if pairs else ():
+            row = rows[group]
+            for i, value in pairs:
+                if value == row[i] and row[count + i] == 1:  # the claim alone bears the strongest
+                    taken[i] += value - row[2 * count + i]
+        if any(taken):
+            after = {h: scores[h] - taken[column[h]] for h in hypotheses}
             if ranks_of(after) != ranks:
                 sensitive.append(claim)
     return Ranking(
