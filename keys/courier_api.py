@@ -24,7 +24,14 @@ from dataclasses import asdict, dataclass, fields
 from typing import Self
 
 from .bundle import DEFAULT_MAX_BYTES, ITEM_ID
-from .signing import KeyKind, SignatureError, SigningKey, VerifyKey, parse_verify_key
+from .signing import (
+    KeyKind,
+    SignatureError,
+    SigningKey,
+    VerifyKey,
+    canonical_json,
+    parse_verify_key,
+)
 
 PREFIX = "/courier/v1"
 BUNDLE = "/bundle"
@@ -117,14 +124,10 @@ def _signed_part(server: str, items: list[str], signer: str) -> dict[str, object
     }
 
 
-def _canonical(fields: dict[str, object]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
-
-
 def sign_ack(key: SigningKey, server: VerifyKey, items: Iterable[str]) -> bytes:
     """An ack file for ``items`` of a bundle from ``server``, signed by a workspace's ``key``."""
     fields = _signed_part(str(server), sorted(items), str(key.verify_key))
-    signature = key.sign(ACK_CONTEXT, _canonical(fields))
+    signature = key.sign(ACK_CONTEXT, canonical_json(fields))
     ack = {**fields, "signature": base64.b64encode(signature).decode()}
     return (json.dumps(ack, indent=2) + "\n").encode()
 
@@ -174,7 +177,7 @@ def _verify(
     key: VerifyKey, context: str, fields: dict[str, object], signature: object, what: str
 ) -> None:
     try:
-        key.verify(context, _canonical(fields), base64.b64decode(str(signature), validate=True))
+        key.verify(context, canonical_json(fields), base64.b64decode(str(signature), validate=True))
     except (binascii.Error, SignatureError):
         raise CourierFormatError(f"{what} does not verify; it was modified") from None
 
@@ -192,7 +195,7 @@ def sign_delivery(key: SigningKey, replies: Iterable[str]) -> dict[str, object]:
     """The server's confirmation that it holds ``replies`` (or held them until their source
     deleted them), signed by its bundle key ``key``."""
     fields = _signed_delivery(str(key.verify_key), sorted(replies))
-    signature = key.sign(DELIVERY_CONTEXT, _canonical(fields))
+    signature = key.sign(DELIVERY_CONTEXT, canonical_json(fields))
     return {**fields, "signature": base64.b64encode(signature).decode()}
 
 

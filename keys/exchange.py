@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from . import age
-from .signing import KeyKind, SignatureError, SigningKey, VerifyKey, parse_verify_key
+from .signing import (
+    KeyKind,
+    SignatureError,
+    SigningKey,
+    VerifyKey,
+    canonical_json,
+    parse_verify_key,
+)
 
 FORMAT_VERSION = 1
 SIGNATURE_CONTEXT = "cairn team exchange v1"
@@ -44,17 +51,13 @@ class Exchange:
     changes: tuple[JsonObject, ...]
 
 
-def _canonical(value: object) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
 def seal_exchange(
     changes: Sequence[JsonObject], signer: SigningKey, recipients: Sequence[age.X25519Recipient]
 ) -> bytes:
     """The exchange file carrying ``changes``, signed by ``signer`` and sealed to ``recipients``."""
     if not recipients:
         raise ExchangeError("the team has no members to share with: add one with `review team add`")
-    body = _canonical(
+    body = canonical_json(
         {
             "v": FORMAT_VERSION,
             "signer": str(VerifyKey(signer.verify_key.raw, KeyKind.REVIEWER)),

@@ -12,6 +12,7 @@ replayed as another.
 from __future__ import annotations
 
 import enum
+import json
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey as _NaclSigningKey
@@ -49,6 +50,11 @@ class KeyKind(enum.Enum):
         self.secret_hrp = secret_hrp
         self.label = label
         self.printed_by = printed_by
+
+
+def canonical_json(value: object) -> bytes:
+    """The one byte form of a JSON value that Cairn signs: sorted keys, no spaces, ASCII only."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 class SignatureError(ValueError):

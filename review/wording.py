@@ -6,6 +6,8 @@ reads as "all of them".
 
 from __future__ import annotations
 
+from .assessment import ClaimView
+
 
 def counted(number: int, singular: str, plural: str) -> str:
     return f"{number} {singular if number == 1 else plural}"
@@ -27,12 +29,33 @@ def tips_with_kinds(messages: int, files: int) -> str:
     return f"{total} ({tip_kinds(messages, files)})" if messages + files else total
 
 
+def groups_doing(count: int, verb: str) -> str:
+    """For example: 'no independent group supports', '3 independent groups support'."""
+    if count == 0:
+        return f"no independent group {verb}s"
+    if count == 1:
+        return f"1 independent group {verb}s"
+    return f"{count} independent groups {verb}"
+
+
+def needed(threshold: int) -> str:
+    return f"{threshold} {'is' if threshold == 1 else 'are'} needed"
+
+
 def support(supporting: int, threshold: int) -> str:
     """For example: '3 independent groups support it; 2 are needed'."""
-    if supporting == 0:
-        groups = "no independent group supports it"
-    elif supporting == 1:
-        groups = "1 independent group supports it"
-    else:
-        groups = f"{supporting} independent groups support it"
-    return f"{groups}; {threshold} {'is' if threshold == 1 else 'are'} needed"
+    return f"{groups_doing(supporting, 'support')} it; {needed(threshold)}"
+
+
+def status_words(claim: ClaimView) -> str:
+    """What a claim rests on and still lacks, for example: '2 independent groups support it
+    firsthand or by document; 2 are needed; 1 independent group contradicts it.'"""
+    firsthand = f"{groups_doing(len(claim.supporting), 'support')} it firsthand or by document"
+    parts = [f"{firsthand}; {needed(claim.threshold)}"]
+    if claim.contradicting:
+        parts.append(f"{groups_doing(len(claim.contradicting), 'contradict')} it")
+    weak = len(claim.weak_support) + len(claim.weak_contradiction)
+    if weak:
+        parts.append(f"{weak} more only secondhand (shown, never counted)")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]

@@ -7,9 +7,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..grading import CREDIBILITY_WORDS, RELIABILITY_WORDS
+from ..wording import status_words
 from .app import desk, review
 from .forms import optional_int, required, required_int
-from .words import status_words
 
 blueprint = Blueprint("claims", __name__, url_prefix="/claims")
 PAGE_SIZE = 50

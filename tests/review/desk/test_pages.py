@@ -14,8 +14,8 @@ import pytest
 from keys.courier_api import sign_delivery
 from keys.signing import KeyKind, SigningKey
 from review.desk.inbox import sentences
-from review.desk.words import status_words
 from review.service import Review
+from review.wording import status_words
 from tests.support.desk import CANARY, HOSTILE, LATER_TIPS, REFRESH, TIPS, Bench, Pages
 from tests.support.review import REVIEW_DIR, database_use, make_bundle
 
