@@ -7,6 +7,10 @@ free text (claims, quotes, notes) and even who sent the file exist only inside t
 (I9). Naming the recipients inside the signed line stops a teammate from re-sealing a genuine
 file to someone it was never meant for; naming the signer lets the opener check the key against
 the ones it pinned before trusting a single change. A file that fails any check is refused whole.
+
+A teammate is named by one key, their workspace's Ed25519 key (``cairnreviewer1...``): files are
+sealed to its X25519 conversion, as age's ssh-ed25519 recipients do, so pinning that key is all
+a team needs to exchange.
 """
 
 from __future__ import annotations
@@ -43,6 +47,19 @@ class TeamIdentity(age.Identity, Protocol):
 
     @property
     def recipient(self) -> age.X25519Recipient: ...
+
+
+def team_recipient(member: VerifyKey) -> age.X25519Recipient:
+    """The recipient a teammate's exchange files are sealed to."""
+    try:
+        return age.X25519Recipient(member.x25519_public())
+    except ValueError:
+        raise ExchangeError(f"{member} is not a usable workspace key") from None
+
+
+def team_identity(workspace: SigningKey) -> age.X25519Identity:
+    """The identity that opens exchange files sealed to ``team_recipient`` of this key."""
+    return age.X25519Identity(workspace.x25519_secret())
 
 
 @dataclass(frozen=True)

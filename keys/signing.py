@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import json
 
-from nacl.exceptions import BadSignatureError
+from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import SigningKey as _NaclSigningKey
 from nacl.signing import VerifyKey as _NaclVerifyKey
 
@@ -79,6 +79,14 @@ class VerifyKey:
         except BadSignatureError:
             raise SignatureError("the signature does not verify") from None
 
+    def x25519_public(self) -> bytes:
+        """This point as an X25519 public key, as age's ssh-ed25519 recipients convert it;
+        raises ``ValueError`` for bytes that are not a usable Ed25519 point."""
+        try:
+            return bytes(_NaclVerifyKey(self.raw).to_curve25519_public_key())
+        except CryptoError:
+            raise ValueError("not a usable Ed25519 public key") from None
+
     def __str__(self) -> str:
         return bech32.encode(self.kind.verify_hrp if self.kind else LEGACY_VERIFY_HRP, self.raw)
 
@@ -101,6 +109,10 @@ class SigningKey:
 
     def sign(self, context: str, message: bytes) -> bytes:
         return self._key.sign(_signed_message(context, message)).signature
+
+    def x25519_secret(self) -> bytes:
+        """The X25519 secret matching ``verify_key.x25519_public()``."""
+        return bytes(self._key.to_curve25519_private_key())
 
     def __str__(self) -> str:
         hrp = self.kind.secret_hrp if self.kind else LEGACY_SECRET_HRP

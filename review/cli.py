@@ -17,6 +17,7 @@ from .output import ReviewGroup
 from .replies_cli import delivered, outbox_, reply
 from .report_cli import report
 from .sources_cli import relate, sources, suggest_, unrelate
+from .team_cli import conflicts, merge, share, sign_off, team_group
 from .triage_cli import export, mark, note, show, tips
 
 
@@ -29,6 +30,7 @@ def main() -> None:
     then triage (`tips`, `show`, `mark`, `note`), claims (`claim add`, `link`, `claims`),
     independence (`sources`, `relate`, `suggest`), grades (`sources grade`), competing
     hypotheses (`hypothesis add`, `ach mark`, `ach`), and finally `report`, `reply` and `outbox`.
+    With a team: `team add`, `share`, `merge`, `conflicts` and `sign-off`.
     On the networked machine: `courier new`, `fetch`, `push` and `ack`.
     """
 
@@ -55,6 +57,11 @@ for command in (
     claims,
     hypothesis_group,
     ach,
+    team_group,
+    share,
+    merge,
+    conflicts,
+    sign_off,
     report,
     reply,
     outbox_,

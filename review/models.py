@@ -9,7 +9,7 @@ show whoever holds this disk the shape of the judgement (docs/threat-model.md).
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SCHEMA_VERSION = "1"
@@ -196,3 +196,65 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     reply_id: Mapped[str] = mapped_column(ForeignKey("replies.id"), primary_key=True)
     day: Mapped[str]
+
+
+class TeamMember(Base):
+    """A teammate pinned by their workspace key, under the name the team gave them. A removed
+    one keeps their name for the work they did, but no file of theirs is merged again."""
+
+    __tablename__ = "team_members"
+    key: Mapped[str] = mapped_column(primary_key=True)  # cairnreviewer1...
+    name: Mapped[bytes]  # sealed
+    removed: Mapped[bool] = mapped_column(default=False)
+
+
+class TeamBatch(Base):
+    """Changes to the team's judgement, sealed together: one merged file, or one capture of the
+    reviewer's own edits (review.team_merge). Their union is this workspace's replica."""
+
+    __tablename__ = "team_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changes: Mapped[bytes]  # sealed JSON list
+
+
+class TeamId(Base):
+    """The team-wide id of a claim, hypothesis or note, beside the local number it has here."""
+
+    __tablename__ = "team_ids"
+    __table_args__ = (UniqueConstraint("kind", "uid"),)
+    kind: Mapped[str] = mapped_column(primary_key=True)
+    local_id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str]
+
+
+class TeamPlaced(Base):
+    """A team record the tables hold: one gone from them was removed here, while one never
+    placed (its tip not imported here yet) was not (review.team_state)."""
+
+    __tablename__ = "team_placed"
+    kind: Mapped[str] = mapped_column(primary_key=True)
+    record: Mapped[str] = mapped_column(primary_key=True)
+
+
+class SignOff(Base):
+    """A reviewer's check of a claim, with its evidence as they saw it: ``tip:stance:basis``
+    of each link, so that a sign-off on evidence that has changed since says so."""
+
+    __tablename__ = "sign_offs"
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True
+    )
+    reviewer: Mapped[str] = mapped_column(primary_key=True)  # their workspace key, hex
+    evidence: Mapped[str]
+
+
+class WaitingLink(Base):
+    """A teammate's link to a tip not imported here yet; it becomes a link when the tip does."""
+
+    __tablename__ = "waiting_links"
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True
+    )
+    tip_id: Mapped[str] = mapped_column(primary_key=True)
+    stance: Mapped[str]
+    basis: Mapped[str]

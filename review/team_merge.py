@@ -18,16 +18,30 @@ associative and idempotent, and every view is a function of that set alone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeGuard
 
-KINDS = frozenset({"claim", "link", "relation", "mark", "note", "grade", "hypothesis", "ach"})
+KINDS = frozenset(
+    {
+        "claim",
+        "link",
+        "relation",
+        "mark",
+        "note",
+        "grade",
+        "credibility",
+        "hypothesis",
+        "ach",
+        "signoff",
+    }
+)
 REMOVED = "removed"
 AUTHOR_BYTES = 32
 MAX_CLOCK = 2**62  # fits a database's 64-bit integer
 
 Value = str | int | bool | None
 FieldKey = tuple[str, str, str]  # kind, record id, field
+Ref = tuple[str, str]  # kind, record id
 
 
 class ChangeError(ValueError):
@@ -107,27 +121,26 @@ class Conflict:
     changes: tuple[Change, ...]
 
 
-@dataclass
 class Replica:
     """One workspace's copy of the team's changes; writes are made as ``author``."""
 
-    author: bytes
-    changes: dict[Stamp, Change] = field(default_factory=dict)
-
-    @property
-    def clock(self) -> int:
-        return max((stamp.clock for stamp in self.changes), default=0)
+    def __init__(self, author: bytes, changes: Iterable[Change] = ()) -> None:
+        self.author = author
+        self.changes: dict[Stamp, Change] = {}
+        self._by_key: dict[FieldKey, dict[Stamp, Change]] = {}
+        self.clock = 0
+        self.merge(changes)
 
     def write(self, kind: str, record: str, name: str, value: Value) -> Change:
         """Write a field, superseding every write of it this replica holds (settling any
         conflict there)."""
         seen: dict[bytes, int] = {}
-        for change in self._writes(kind, record, name):
+        for change in self._by_key.get((kind, record, name), {}).values():
             for author, clock in (*change.seen, (change.stamp.author, change.stamp.clock)):
                 seen[author] = max(seen.get(author, 0), clock)
         stamp = Stamp(self.clock + 1, self.author)
         change = Change(kind, record, name, value, stamp, tuple(sorted(seen.items())))
-        self.changes[stamp] = change
+        self._hold(change)
         return change
 
     def own_changes(self) -> list[Change]:
@@ -138,40 +151,57 @@ class Replica:
     def remove(self, kind: str, record: str) -> Change:
         return self.write(kind, record, REMOVED, True)
 
-    def merge(self, changes: Iterable[Change]) -> None:
+    def merge(self, changes: Iterable[Change]) -> list[Change]:
+        """Hold ``changes``; returns those that were new here."""
+        added = []
         for change in changes:
             held = self.changes.get(change.stamp)
             # One author never writes two changes with one stamp; if a damaged or hostile
             # file claims so, keep the same one everywhere, so replicas still agree.
             if held is None or repr(change) > repr(held):
-                self.changes[change.stamp] = change
+                if held is not None:
+                    del self._by_key[held.key][held.stamp]
+                self._hold(change)
+                added.append(change)
+        return added
 
-    def _writes(self, kind: str, record: str, name: str) -> list[Change]:
-        return [c for c in self.changes.values() if c.key == (kind, record, name)]
+    def _hold(self, change: Change) -> None:
+        self.changes[change.stamp] = change
+        self._by_key.setdefault(change.key, {})[change.stamp] = change
+        self.clock = max(self.clock, change.stamp.clock)
 
     def fields(self) -> dict[FieldKey, list[Change]]:
         """Every field's unsuperseded writes, newest first."""
-        by_key: dict[FieldKey, list[Change]] = {}
-        for change in self.changes.values():
-            by_key.setdefault(change.key, []).append(change)
         return {
             key: sorted(
-                (c for c in writes if not any(o is not c and o.has_seen(c) for o in writes)),
+                (
+                    c
+                    for c in writes.values()
+                    if not any(o is not c and o.has_seen(c) for o in writes.values())
+                ),
                 key=lambda c: c.stamp,
                 reverse=True,
             )
-            for key, writes in by_key.items()
+            for key, writes in self._by_key.items()
+            if writes
         }
 
-    def records(self) -> dict[tuple[str, str], dict[str, Value]]:
+    def winners(self) -> dict[Ref, dict[str, Change]]:
+        """Every record, removed ones too, and the newest write of each of its fields."""
+        found: dict[Ref, dict[str, Change]] = {}
+        for change in self.changes.values():
+            fields = found.setdefault((change.kind, change.record), {})
+            held = fields.get(change.field)
+            if held is None or change.stamp > held.stamp:
+                fields[change.field] = change
+        return found
+
+    def records(self) -> dict[Ref, dict[str, Value]]:
         """The live records and their fields' values: the newest write of each field."""
-        found: dict[tuple[str, str], dict[str, Value]] = {}
-        for (kind, record, name), live in self.fields().items():
-            found.setdefault((kind, record), {})[name] = live[0].value
         return {
-            ref: {k: v for k, v in values.items() if k != REMOVED}
-            for ref, values in found.items()
-            if values.get(REMOVED) is not True
+            ref: {name: change.value for name, change in fields.items() if name != REMOVED}
+            for ref, fields in self.winners().items()
+            if not removed(fields)
         }
 
     def conflicts(self) -> list[Conflict]:
@@ -181,6 +211,12 @@ class Replica:
             for key, live in sorted(self.fields().items())
             if len({repr(c.value) for c in live}) > 1
         ]
+
+
+def removed(fields: Mapping[str, Change]) -> bool:
+    """Whether a record's newest write of ``REMOVED`` removed it."""
+    tombstone = fields.get(REMOVED)
+    return tombstone is not None and tombstone.value is True
 
 
 def changes_signed_by(objects: Iterable[Mapping[str, object]], signer: bytes) -> list[Change]:

@@ -15,11 +15,12 @@ from .hypotheses import Hypotheses
 from .plaintexts import Plaintexts
 from .replies import Replies
 from .sources import Sources
+from .team import Team
 from .triage import Triage
 from .what_if import WhatIfs
 
 
-class Review(Triage, Claims, Hypotheses, Sources, Replies, Bundles, WhatIfs):
+class Review(Team, Triage, Claims, Hypotheses, Sources, Replies, Bundles, WhatIfs):
     """The reviewer's verbs on ``workspace``."""
 
     def __init__(self, workspace: Workspace, plaintexts: Plaintexts | None = None) -> None:

@@ -28,6 +28,10 @@ class Imported(ImportResult):
 class Bundles:
     workspace: Workspace
 
+    def sync_team(self) -> None:
+        """Place the team's records that waited for new tips (review.service.team)."""
+        raise NotImplementedError
+
     def trust(self, server_key: str, *, replace: bool = False) -> str:
         """Pin the server's bundle key; replacing another pinned key needs ``replace``."""
         try:
@@ -61,6 +65,8 @@ class Bundles:
                 kind = {item.id: item.kind for item in job.items}
         except (BundleError, WorkspaceError) as err:
             raise WorkspaceError(f"{err}; nothing was imported") from None
+        if result.added:
+            self.sync_team()
         messages = sum(kind[tip] == "message" for tip in result.added)
         files = len(result.added) - messages
         return Imported(result.added, result.already, result.ack_path, messages, files)

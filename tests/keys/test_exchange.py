@@ -9,8 +9,15 @@ import json
 import pytest
 
 from keys import age
-from keys.exchange import SIGNATURE_CONTEXT, ExchangeError, open_exchange, seal_exchange
-from keys.signing import KeyKind, SigningKey
+from keys.exchange import (
+    SIGNATURE_CONTEXT,
+    ExchangeError,
+    open_exchange,
+    seal_exchange,
+    team_identity,
+    team_recipient,
+)
+from keys.signing import KeyKind, SigningKey, VerifyKey
 from tests.support.canary import canary, readable
 
 CANARY = "CANARY-7f3a claim text that must never be readable on disk"
@@ -137,3 +144,13 @@ def test_an_unknown_version_is_refused(alice: SigningKey, bob: age.X25519Identit
 def test_sealing_to_nobody_is_refused(alice: SigningKey) -> None:
     with pytest.raises(ExchangeError, match="review team add"):
         seal_exchange(CHANGES, alice, [])
+
+
+def test_a_teammate_is_named_by_one_key_that_also_seals_to_them(alice: SigningKey) -> None:
+    """One key to pin: files sealed to a workspace key's conversion open with its secret."""
+    bob = SigningKey.generate(KeyKind.REVIEWER)
+    data = seal_exchange(CHANGES, alice, [team_recipient(bob.verify_key)])
+    assert open_exchange(data, team_identity(bob), [alice.verify_key]).changes == tuple(CHANGES)
+    assert team_identity(bob).recipient == team_recipient(bob.verify_key)
+    with pytest.raises(ExchangeError, match="not a usable workspace key"):
+        team_recipient(VerifyKey(bytes(32), KeyKind.REVIEWER))

@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import LargeBinary
 
 from keys import age
-from keys.signing import SigningKey
+from keys.signing import KeyKind, SigningKey
 from keys.workspace_key import WorkspaceKey
 from review.models import Base
 from review.workspace import DATABASE_FILE, KEY_FILE, Workspace
@@ -119,6 +119,7 @@ def test_no_trace_of_tips_or_reviewer_text_anywhere_in_the_workspace(
             "credibility-reason",
             "hypothesis",
             "ach-reason",
+            "teammate-name",
         )
     }
     reply_to = offline_reviewer.identity.recipient  # any recipient will do for the source's
@@ -160,7 +161,13 @@ def test_no_trace_of_tips_or_reviewer_text_anywhere_in_the_workspace(
     review("outbox", "--out", str(tmp_path / "replies.tar"))
     review("report", "--format", "html", "--out", str(tmp_path / "report.html"))
     review("suggest")
+    teammate = SigningKey.generate(KeyKind.REVIEWER).verify_key
+    review("team", "add", str(teammate), "--name", words["teammate-name"])
+    carried = tmp_path / "carried"
+    carried.mkdir()
+    review("share", "--out", str(carried / "to-the-team.cairn"))
 
+    assert traces(carried, list(words.values())) == []  # the exchange file too (issue 21)
     searched = {p.name for p in review.workspace.rglob("*") if p.is_file()}
     assert {"workspace.db", "workspace-key.age", "m1.age", "f1.age"} <= searched
     assert traces(review.workspace, list(words.values())) == []
@@ -203,6 +210,8 @@ def assert_every_sealed_column_is_sealed(root: Path, reviewer: Reviewer, tmp_pat
         ("credibility_overrides", "reason"),
         ("hypotheses", "text"),
         ("ach_marks", "reason"),
+        ("team_members", "name"),
+        ("team_batches", "changes"),
     }
     assert expected <= set(values), "a sealed column the models declare is no longer checked"
     # Every sealed column was written by the commands above, so every one is really checked.
