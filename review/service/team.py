@@ -341,9 +341,8 @@ class Team:
         """Capture the edits made here, merge ``incoming``, and place the result in the tables."""
         replica = self._replica()
         local = self._local()
-        placed = set(
-            self.workspace.session.execute(select(TeamPlaced.kind, TeamPlaced.record)).tuples()
-        )
+        query = select(TeamPlaced.kind, TeamPlaced.record)
+        placed = {(kind, record) for kind, record in self.workspace.session.execute(query)}
         own = [
             replica.write(kind, record, name, value)
             for (kind, record), name, value in own_writes(replica.winners(), local, placed)
