@@ -88,8 +88,14 @@ def seal_exchange(
     return sealed.getvalue()
 
 
-def open_exchange(data: bytes, identity: TeamIdentity, pinned: Collection[VerifyKey]) -> Exchange:
-    """The changes in an exchange file sent by one of the ``pinned`` keys to ``identity``."""
+def open_exchange(
+    data: bytes,
+    identity: TeamIdentity,
+    pinned: Collection[VerifyKey],
+    removed: Collection[VerifyKey] = (),
+) -> Exchange:
+    """The changes in an exchange file sent by one of the ``pinned`` keys to ``identity``; one
+    from a ``removed`` key is refused as such."""
     if len(data) > MAX_FILE_BYTES:
         raise ExchangeError(f"the exchange file is larger than {MAX_FILE_BYTES} bytes")
     plaintext = io.BytesIO()
@@ -109,6 +115,8 @@ def open_exchange(data: bytes, identity: TeamIdentity, pinned: Collection[Verify
         raise ExchangeError("the exchange file is not well formed") from None
     if not newline or type(version) is not int or version != FORMAT_VERSION:
         raise ExchangeError(f"unsupported exchange file version {version!r}")
+    if signer in removed:
+        raise ExchangeError(f"the exchange file is signed by {signer}, removed from the team")
     if signer not in pinned:
         raise ExchangeError(
             f"the exchange file is signed by {signer}, not a team member: "

@@ -89,12 +89,16 @@ def own_writes(
     writes: list[tuple[Ref, str, Value]] = []
     for ref, values in local.items():
         held = winners.get(ref, {})
-        if removed(held):
+        edits = [
+            (ref, name, values.get(name))
+            for name in sorted(set(values) | (set(held) - {REMOVED}))
+            if name not in held or held[name].value != values.get(name)
+        ]
+        # An edit keeps the record: so an edit and a teammate's concurrent removal conflict,
+        # and neither is lost without a word.
+        if removed(held) or (edits and any(name != REMOVED for name in held)):
             writes.append((ref, REMOVED, False))
-        for name in sorted(set(values) | (set(held) - {REMOVED})):
-            value = values.get(name)
-            if name not in held or held[name].value != value:
-                writes.append((ref, name, value))
+        writes += edits
     for ref in sorted(set(placed) - set(local)):
         if ref in winners and not removed(winners[ref]):
             writes.append((ref, REMOVED, True))

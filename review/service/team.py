@@ -223,12 +223,12 @@ class Team:
         change this workspace cannot take is refused whole, and merges nothing."""
         if path.stat().st_size > MAX_FILE_BYTES:
             raise WorkspaceError(f"{path} is larger than any exchange file; nothing was merged")
-        pinned = [self._own_key()] + [
-            parse_verify_key(m.key, KeyKind.REVIEWER) for m in self.team() if not m.removed
-        ]
+        members = {m: parse_verify_key(m.key, KeyKind.REVIEWER) for m in self.team()}
+        pinned = [key for m, key in members.items() if not m.removed]
+        removed = [key for m, key in members.items() if m.removed]
         try:
             exchange = open_exchange(
-                path.read_bytes(), team_identity(self.workspace.signing_key), pinned
+                path.read_bytes(), team_identity(self.workspace.signing_key), pinned, removed
             )
             changes = changes_signed_by(exchange.changes, exchange.signer.raw)
             for change in changes:
@@ -438,10 +438,11 @@ class Team:
         rows = _Rows(self.workspace, self._uids)
         for ref in sorted(local.keys() - wanted.keys(), key=_dependents_first):
             rows.remove(ref)
-        for ref in sorted(wanted, key=_parents_first):
-            if local.get(ref) != wanted[ref]:
-                rows.put(ref, wanted[ref], local.get(ref, {}))
         session.flush()
+        for kind in ORDER:  # a kind's new rows are numbered before the next kind names them
+            for ref in sorted(r for r in wanted if r[0] == kind and local.get(r) != wanted[r]):
+                rows.put(ref, wanted[ref], local.get(ref, {}))
+            rows.number_new()
         session.execute(delete(TeamPlaced))
         session.add_all(TeamPlaced(kind=kind, record=record) for kind, record in wanted)
         claims = {uid: local_id for local_id, uid in self._uids("claim").items()}
@@ -517,6 +518,7 @@ def _evidence(workspace: Workspace, claim_id: int) -> str:
 
 
 SEALED_FIELDS = frozenset({"text", "quote", "note", "reason"})
+COLUMNS = {"tip": "tip_id"}  # a field named otherwise than its column
 JOINING: dict[str, Any] = {  # kind -> its table, and the team records its key columns name
     "link": (Link, (("tip_id", None), ("claim_id", "claim"))),
     "relation": (Relation, (("source_a", None), ("source_b", None))),
@@ -533,6 +535,7 @@ class _Rows:
         self.workspace = workspace
         self.uids = uids
         self.locals: dict[str, dict[str, int]] = {}
+        self.new: list[tuple[str, str, Any]] = []
 
     def local(self, kind: str, uid: str) -> int | None:
         if kind not in self.locals:
@@ -564,7 +567,12 @@ class _Rows:
             return
         found = self._find(kind, record)[2]
         if found is not None:
-            self.workspace.delete(found)
+            self.workspace.session.delete(found)
+        if kind in NUMBERED:  # a note's number can be given again: forget it now
+            self.workspace.session.execute(
+                delete(TeamId).where(TeamId.kind == kind, TeamId.uid == record)
+            )
+            self.locals.get(kind, {}).pop(record, None)
 
     def put(self, ref: tuple[str, str], values: dict[str, Value], before: dict[str, Value]) -> None:
         kind, record = ref
@@ -579,13 +587,20 @@ class _Rows:
         for name, value in values.items():
             if new or before.get(name, ...) != value:
                 sealed = name in SEALED_FIELDS and value is not None
-                setattr(row, name, self.workspace.seal(str(value)) if sealed else value)
+                column = COLUMNS.get(name, name)
+                setattr(row, column, self.workspace.seal(str(value)) if sealed else value)
         if new:
             session.add(row)
-            session.flush()
             if kind in NUMBERED:
-                session.add(TeamId(kind=kind, local_id=row.id, uid=record))
-                self.locals.setdefault(kind, {})[record] = row.id
+                self.new.append((kind, record, row))
+
+    def number_new(self) -> None:
+        """Give the new claims, hypotheses and notes their local numbers, all at once."""
+        self.workspace.session.flush()
+        for kind, record, row in self.new:
+            self.workspace.session.add(TeamId(kind=kind, local_id=row.id, uid=record))
+            self.locals.setdefault(kind, {})[record] = row.id
+        self.new.clear()
 
 
 class _Describer:

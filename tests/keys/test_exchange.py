@@ -154,3 +154,11 @@ def test_a_teammate_is_named_by_one_key_that_also_seals_to_them(alice: SigningKe
     assert team_identity(bob).recipient == team_recipient(bob.verify_key)
     with pytest.raises(ExchangeError, match="not a usable workspace key"):
         team_recipient(VerifyKey(bytes(32), KeyKind.REVIEWER))
+
+
+def test_a_removed_members_file_is_refused_as_theirs(
+    alice: SigningKey, bob: age.X25519Identity
+) -> None:
+    data = seal_exchange(CHANGES, alice, [bob.recipient])
+    with pytest.raises(ExchangeError, match="removed from the team"):
+        open_exchange(data, bob, [], removed=[alice.verify_key])

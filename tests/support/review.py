@@ -115,7 +115,9 @@ class Review:
     def __call__(self, *args: str, input: str | None = None) -> Result:
         """Run a command that must succeed."""
         result = self.run(*args, input=input)
-        assert result.exit_code == 0, f"review {' '.join(args)}: {result.output}"
+        assert result.exit_code == 0, (
+            f"review {' '.join(args)}: {result.output}{result.exception!r}"
+        )
         return result
 
     def json(self, *args: str) -> Any:
