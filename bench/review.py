@@ -1,7 +1,8 @@
-"""Benchmark the offline review tool: importing tips, and computing every claim's status.
+"""Benchmark the offline review tool: importing tips, computing every claim's status, merging a
+teammate's exchange file, and the desk's pages.
 
     .venv/bin/python bench/review.py [--tips 10000] [--claims 2000] [--links 50000]
-        [--hypotheses 20] [--tmpdir DIR]
+        [--hypotheses 20] [--team-tips 5000] [--tmpdir DIR]
 
 Import: a bundle of ``--tips`` sealed messages (a few hundred bytes each, as most tips are) is
 imported into a fresh workspace after one unlock (the identity file at the default scrypt work
@@ -28,6 +29,15 @@ median is held to 200 ms. Listings are paginated (50 tips, claims or sources a p
 the suggestions read texts the desk decrypted into memory when it started (timed on its own, as
 the desk does it in the background), so they are held to the page target too.
 
+Merge: a teammate's workspace and this reviewer's hold the same ``--team-tips`` tips. The
+teammate's work, written to the tables as the verbs write them, is shared through the service
+(``Review.share``) as one exchange file of 10,000 changes (MERGE_MIX gives the records), then
+merged into a copy of this reviewer's workspace, which holds claims, links and grades of its own,
+already shared once (some of its grades conflict with the teammate's): ``Review.merge`` inside
+``Workspace.open``, commit included, as `review merge` does. The reference, in the same run:
+opening the same file and nothing else (decrypting it, checking its signature, parsing its
+JSON: ``keys.exchange.open_exchange``).
+
 Status figures are the best of ``--repeat`` runs; the import and the full assessment run once.
 Peak RSS is measured for each phase on its own (Linux VmHWM, reset between phases). Missed
 targets print MISS, met ones PASS; the exit status is 0 either way.
@@ -41,12 +51,13 @@ import hashlib
 import io
 import os
 import random
+import shutil
 import statistics
 import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -59,13 +70,15 @@ from sqlalchemy import insert, select, update
 
 from keys import age
 from keys.bundle import BundleItem, write_bundle
+from keys.exchange import open_exchange, team_identity
 from keys.identity_file import read_identity_file, write_identity_file
 from keys.sealed import ItemWriter, open_item
-from keys.signing import SigningKey
+from keys.signing import KeyKind, SigningKey, VerifyKey, parse_verify_key
 from review.ach import MARKS, Ranking, rank
 from review.assessment import assess, evidence, relations, statuses
 from review.corroboration import (
     BASES,
+    RELATION_KINDS,
     ClaimStatus,
     Sides,
     claim_statuses,
@@ -73,16 +86,44 @@ from review.corroboration import (
     sides_by_claim,
 )
 from review.desk import create_desk
-from review.grading import RELIABILITIES, Grade, grade
+from review.grading import CREDIBILITIES, RELIABILITIES, Grade, grade
 from review.importer import BundleImport, ImportResult
-from review.models import SET_ASIDE, Claim, Link, Source, Tip
+from review.models import (
+    SET_ASIDE,
+    AchMark,
+    Claim,
+    CredibilityOverride,
+    Hypothesis,
+    Link,
+    Note,
+    Source,
+    SourceGrade,
+    Tip,
+)
 from review.models import Relation as RelationRow
+from review.service import Review
 from review.service.bundles import default_ack_path
+from review.team_state import SHARED_STATUSES
 from review.workspace import Workspace
 
 MIN_TIPS_PER_SECOND = 1_000
 MAX_STATUS_SECONDS = 0.2
 MAX_PAGE_SECONDS = 0.2
+MAX_MERGE_SECONDS = 2.0
+# The teammate's records in the exchange file, and the changes each makes (one per field):
+MERGE_MIX = {
+    "claims": (1_000, 1),  # text
+    "links": (2_000, 3),  # stance, basis, quote (a quote on every other link)
+    "tip marks": (300, 1),  # flagged, discarded or spam
+    "notes": (200, 2),  # tip, text
+    "source grades": (300, 2),  # reliability, note (a note on every third)
+    "relations": (100, 2),  # kind, note
+    "credibility overrides": (100, 2),  # credibility, reason
+    "hypotheses": (20, 1),  # text
+    "ACH marks": (640, 2),  # mark, reason (a reason on every fourth)
+}
+MERGE_CHANGES = sum(records * fields for records, fields in MERGE_MIX.values())  # 10,000
+OWN_CLAIMS = 300  # the merging reviewer's own, with 1,000 links and 100 grades
 PASSPHRASE = "bench passphrase"
 STANCES = ("supports", "supports", "supports", "contradicts", "context")  # support dominates
 
@@ -118,7 +159,9 @@ def best_of(repeat: int, run: Callable[[], T]) -> tuple[Timing, T]:
     return min(runs, key=lambda run: run[0].wall)
 
 
-def make_bundle(path: Path, tips: int, sources: int, recipient: age.Recipient) -> SigningKey:
+def make_bundle(
+    path: Path, tips: int, sources: int, recipients: Sequence[age.Recipient]
+) -> SigningKey:
     server = SigningKey.generate()
     rng = random.Random(1)
     sealed: dict[str, bytes] = {}
@@ -128,7 +171,7 @@ def make_bundle(path: Path, tips: int, sources: int, recipient: age.Recipient) -
             rng.choice(("memo", "budget", "signed", "office")) for _ in range(60)
         )
         buffer = io.BytesIO()
-        ItemWriter(buffer, [recipient], "message").seal_all(io.BytesIO(text.encode()))
+        ItemWriter(buffer, recipients, "message").seal_all(io.BytesIO(text.encode()))
         sealed[f"t{n:06d}"] = data = buffer.getvalue()
         items.append(
             BundleItem(
@@ -198,7 +241,7 @@ def bench_import(root: Path, tips: int, sources: int) -> age.X25519Identity:
     identity = age.X25519Identity.generate()
     write_identity_file(root / "identity.age", identity, PASSPHRASE)
     print(f"Sealing {tips} tips into a bundle (not timed)...", flush=True)
-    server = make_bundle(root / "bundle.tar", tips, sources, identity.recipient)
+    server = make_bundle(root / "bundle.tar", tips, sources, [identity.recipient])
     floor, _ = best_of(1, lambda: decrypt_and_write(root / "bundle.tar", identity, root / "floor"))
     reset_peak_rss()
     stopwatch = Stopwatch()
@@ -241,9 +284,9 @@ def decrypt_and_write(bundle: Path, identity: age.X25519Identity, out: Path) -> 
     return count
 
 
-def import_bundle(workspace: Workspace, bundle: Path) -> ImportResult:
+def import_bundle(workspace: Workspace, bundle: Path, ack: Path | None = None) -> ImportResult:
     """What `review import` does, without the progress bar."""
-    with BundleImport(workspace, bundle, default_ack_path(bundle)) as job:
+    with BundleImport(workspace, bundle, ack or default_ack_path(bundle)) as job:
         for _ in job.verify():
             pass
         return job.store()
@@ -317,6 +360,183 @@ def bench_statuses(root: Path, identity: age.X25519Identity, args: argparse.Name
     print(f"  peak RSS {peak_rss_mib():.0f} MiB")
 
 
+def write_teammate_work(workspace: Workspace, rng: random.Random) -> None:
+    """MERGE_MIX's records, written to the tables as the verbs write them (texts sealed)."""
+    session, seal = workspace.session, workspace.seal
+    tips = list(session.scalars(select(Tip.id)))
+    sources = list(session.scalars(select(Source.id)))
+    count = {kind: number for kind, (number, _) in MERGE_MIX.items()}
+    claim_text = seal("A claim of typical length, about what someone signed and when.")
+    session.execute(insert(Claim), [{"text": claim_text} for _ in range(count["claims"])])
+    claims = list(session.scalars(select(Claim.id)))
+    quote = seal("The words of the tip that bear on the claim, a sentence or two of them.")
+    pairs = rng.sample([(t, c) for t in tips[:400] for c in claims[:100]], count["links"])
+    session.execute(
+        insert(Link),
+        [
+            {
+                "tip_id": tip,
+                "claim_id": claim,
+                "stance": rng.choice(STANCES),
+                "basis": rng.choice(BASES),
+                "quote": quote if n % 2 else None,
+            }
+            for n, (tip, claim) in enumerate(pairs)
+        ],
+    )
+    for tip in rng.sample(tips, count["tip marks"]):
+        session.execute(update(Tip).where(Tip.id == tip).values(status=rng.choice(SHARED_STATUSES)))
+    note = seal("A reviewer's note on the tip: what to check, whom to call.")
+    session.execute(insert(Note), [{"tip_id": t, "text": note} for t in tips[: count["notes"]]])
+    graded = rng.sample(sources, count["source grades"])
+    session.execute(
+        insert(SourceGrade),
+        [
+            {
+                "source_id": source,
+                "reliability": rng.choice(RELIABILITIES),
+                "note": seal("Why this grade.") if n % 3 == 0 else None,
+            }
+            for n, source in enumerate(graded)
+        ],
+    )
+    pairs_of_sources = sorted({tuple(sorted(rng.sample(sources, 2))) for _ in range(200)})
+    session.execute(
+        insert(RelationRow),
+        [
+            {"source_a": a, "source_b": b, "kind": rng.choice(RELATION_KINDS), "note": None}
+            for a, b in pairs_of_sources[: count["relations"]]
+        ],
+    )
+    reason = seal("Why the reviewer judges it so, in a sentence.")
+    session.execute(
+        insert(CredibilityOverride),
+        [
+            {"claim_id": claim, "credibility": rng.choice(CREDIBILITIES), "reason": reason}
+            for claim in claims[: count["credibility overrides"]]
+        ],
+    )
+    hypothesis_text = seal("A hypothesis of typical length: who did what, and why.")
+    session.execute(
+        insert(Hypothesis), [{"text": hypothesis_text} for _ in range(count["hypotheses"])]
+    )
+    hypotheses = list(session.scalars(select(Hypothesis.id)))
+    session.execute(
+        insert(AchMark),
+        [
+            {
+                "hypothesis_id": hypotheses[n % len(hypotheses)],
+                "claim_id": claims[n // len(hypotheses)],
+                "mark": rng.choice(MARKS),
+                "reason": reason if n % 4 == 0 else None,
+            }
+            for n in range(count["ACH marks"])
+        ],
+    )
+
+
+def write_own_work(workspace: Workspace, rng: random.Random) -> None:
+    """This reviewer's own claims, links and grades, before any teammate's work arrives."""
+    session = workspace.session
+    tips = list(session.scalars(select(Tip.id)))
+    sources = list(session.scalars(select(Source.id)))
+    claim_text = workspace.seal("A claim this reviewer made before the teammate's file came.")
+    session.execute(insert(Claim), [{"text": claim_text} for _ in range(OWN_CLAIMS)])
+    claims = list(session.scalars(select(Claim.id)))
+    pairs = rng.sample([(t, c) for t in tips[-500:] for c in claims], 1_000)
+    rows = [
+        {"tip_id": t, "claim_id": c, "stance": rng.choice(STANCES), "basis": rng.choice(BASES)}
+        for t, c in pairs
+    ]
+    session.execute(insert(Link), rows)
+    session.execute(
+        insert(SourceGrade),
+        [{"source_id": s, "reliability": rng.choice(RELIABILITIES)} for s in sources[:100]],
+    )
+
+
+def own_key(workspace: Workspace) -> str:
+    return str(VerifyKey(workspace.signing_key.verify_key.raw, KeyKind.REVIEWER))
+
+
+def merge_copy(file: Path, identity: age.X25519Identity, copy: Path) -> int:
+    """Merge ``file`` into ``copy``, a workspace, as `review merge` does; the changes it found
+    new."""
+    with Workspace.open(copy, identity) as opened:
+        merged = Review(opened).merge(file)
+    return merged.new
+
+
+def bench_merge(root: Path, args: argparse.Namespace) -> None:
+    """Time merging a teammate's exchange file of MERGE_CHANGES changes into a workspace of its
+    own; see the module's docstring."""
+    teammate, reviewer = age.X25519Identity.generate(), age.X25519Identity.generate()
+    bundle = root / "team-bundle.tar"
+    recipients = [teammate.recipient, reviewer.recipient]
+    print(f"Sealing {args.team_tips} tips for a team of two (not timed)...", flush=True)
+    server = make_bundle(bundle, args.team_tips, args.team_tips // 3, recipients)
+    for identity, name in ((teammate, "teammate"), (reviewer, "reviewer")):
+        with Workspace.open(root / name, identity) as workspace:
+            workspace.pin_server_key(server.verify_key)
+            import_bundle(workspace, bundle, root / f"{name}.ack.json")
+    with Workspace.open(root / "teammate", teammate) as workspace:
+        teammate_key = own_key(workspace)
+    with Workspace.open(root / "reviewer", reviewer) as workspace:
+        Review(workspace).add_member(teammate_key, "Teammate")
+        write_own_work(workspace, random.Random(4))
+        own = Review(workspace).share(root / "reviewer-own.cairn")
+        reviewer_key = own_key(workspace)
+    with Workspace.open(root / "teammate", teammate) as workspace:
+        Review(workspace).add_member(reviewer_key, "Reviewer")
+        write_teammate_work(workspace, random.Random(5))
+        stopwatch = Stopwatch()
+        shared = Review(workspace).share(root / "teammate.cairn")
+        share_took = stopwatch.elapsed()
+    if shared.changes != MERGE_CHANGES:
+        sys.exit(f"the teammate shared {shared.changes} changes, not {MERGE_CHANGES}")
+    file = root / "teammate.cairn"
+    data = file.read_bytes()
+    with Workspace.open(root / "reviewer", reviewer) as workspace:
+        identity = team_identity(workspace.signing_key)
+    pinned = [parse_verify_key(teammate_key, KeyKind.REVIEWER)]
+    reference, opened = best_of(args.repeat, lambda: open_exchange(data, identity, pinned))
+    if len(opened.changes) != MERGE_CHANGES:
+        sys.exit("the exchange file does not hold the changes shared")
+    runs: list[tuple[Timing, int]] = []
+    for _ in range(args.repeat):  # each into a fresh copy, made before the stopwatch starts
+        copy = root / f"merged-{len(runs)}"
+        shutil.copytree(root / "reviewer", copy)
+        reset_peak_rss()
+        stopwatch = Stopwatch()
+        new = merge_copy(file, reviewer, copy)
+        runs.append((stopwatch.elapsed(), new))
+    rss = peak_rss_mib()
+    if any(new != MERGE_CHANGES for _, new in runs):
+        sys.exit(f"a merge found {[new for _, new in runs]} new changes, not {MERGE_CHANGES}")
+    took = min((took for took, _ in runs), key=lambda took: took.wall)
+    with Workspace.open(root / "merged-0", reviewer) as workspace:
+        merged_claims = Review(workspace).claim_count()
+        conflicts = len(Review(workspace).conflicts())
+    if merged_claims != OWN_CLAIMS + MERGE_MIX["claims"][0]:
+        sys.exit(f"the merged workspace holds {merged_claims} claims")
+    mix = ", ".join(f"{number:,} {kind}" for kind, (number, _) in MERGE_MIX.items())
+    print(
+        f"merge: a teammate's exchange file of {MERGE_CHANGES:,} changes ({mix}; "
+        f"{len(data) / 1024:,.0f} KiB), shared in {share_took}, into a workspace of "
+        f"{args.team_tips:,} tips with {own.changes:,} changes of its own already shared:"
+    )
+    ok = verdict(took.wall <= MAX_MERGE_SECONDS)
+    print(
+        f"  `review merge`, commit included: {took} ({ok}, target <= {MAX_MERGE_SECONDS} s); "
+        f"{conflicts} conflicts listed"
+    )
+    print(
+        f"  reference, opening the file (decrypt, verify, parse) and nothing else: {reference}; "
+        f"the merge takes {took.wall / reference.wall:.0f}x as long"
+    )
+    print(f"  peak RSS {rss:.0f} MiB")
+
+
 DESK_HOST = "127.0.0.1:8765"
 DESK_URL = f"http://{DESK_HOST}"
 # The desk's stylesheet: the same gate, headers and session, no workspace work.
@@ -337,6 +557,8 @@ DESK_PAGES: tuple[tuple[str, str | None], ...] = (  # a path, and the words a se
     ("/replies/", None),
     ("/import", None),
     ("/report", None),
+    ("/team", None),
+    ("/conflicts", None),  # syncs the team's changes: every shared record unsealed
 )
 
 
@@ -402,6 +624,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=2_000)
     parser.add_argument("--links", type=int, default=50_000)
     parser.add_argument("--hypotheses", type=int, default=20)
+    parser.add_argument("--team-tips", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--tmpdir", type=Path, default=default_tmpdir())
     args = parser.parse_args()
@@ -409,6 +632,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.tmpdir, prefix="cairn-bench-review-") as tmp:
         identity = bench_import(Path(tmp), args.tips, args.sources)
         bench_statuses(Path(tmp), identity, args)
+        bench_merge(Path(tmp), args)
         bench_desk(Path(tmp), identity, args.repeat)
 
 

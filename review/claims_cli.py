@@ -14,7 +14,7 @@ from .output import cell, console, done, json_option, print_json, say
 from .service import Review
 from .service.claims import DEFAULT_BASIS, Linked, Replaced
 from .text_input import optional_text, read_text, text_file_option
-from .wording import counted, support
+from .wording import counted, signers, support, waiting
 from .workspace_cli import with_review
 
 threshold_option = click.option(
@@ -199,12 +199,33 @@ def _groups_text(found: tuple[tuple[str, ...], ...]) -> str:
 @json_option
 @with_review
 def claims(review: Review, threshold: int, as_json: bool) -> None:
-    """Each claim's status and its independent groups; with --json, its evidence too."""
+    """Each claim's status and its independent groups; with --json, its evidence too. In a
+    team, who signed each claim off, and the links that wait for a tip not imported here yet."""
     views = review.claims(threshold, with_evidence=as_json)
+    sign_offs = review.sign_offs()
+    waiting_links = review.waiting_links()
     if as_json:
-        print_json([view.as_json() for view in views])
+        print_json(
+            [
+                {
+                    **view.as_json(),
+                    "signed_off": [
+                        {"reviewer": s.reviewer, "current": s.current}
+                        for s in sign_offs.get(view.id, ())
+                    ],
+                    "waiting": [
+                        {"tip": w.tip, "stance": w.stance, "basis": w.basis}
+                        for w in waiting_links
+                        if w.claim == view.id
+                    ],
+                }
+                for view in views
+            ]
+        )
         return
-    table = Table("Claim", "Grade", "Status", "Support", "Text", "Groups", "To settle it")
+    team = bool(sign_offs) or len(review.team()) > 1
+    headings = ["Claim", "Grade", "Status", "Support", "Text", "Groups", "To settle it"]
+    table = Table(*headings, *(["Signed off"] if team else []))
     for view in views:
         lines = [
             f"{label}: {_groups_text(found)}"
@@ -230,7 +251,10 @@ def claims(review: Review, threshold: int, as_json: bool) -> None:
                     view.text,
                     "\n".join(lines),
                     "\n".join(view.to_do),
+                    *([signers(sign_offs.get(view.id, ()))] if team else []),
                 ),
             )
         )
     console().print(table)
+    if waiting_links:
+        say(f"{waiting(len(waiting_links))}; each counts once its tip is imported.")

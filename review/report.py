@@ -3,14 +3,16 @@
 It names sources by pseudonym only: no server ids, tip ids or days, which could tie it back to the
 server's records if it ever leaves the newsroom. The HTML has no script and loads nothing (its own
 Content-Security-Policy forbids it); its claims x groups matrix shows each mark as a symbol and
-in words, so it reads the same without colour or sight.
+in words, so it reads the same without colour or sight. In a team's workspace it says which
+claims a teammate signed off, by the team's name for them, and which sign-offs came before the
+claim's evidence changed.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .ach import SYMBOLS as ACH_SYMBOLS
@@ -18,7 +20,7 @@ from .ach import EvidenceRow, Matrix
 from .assessment import ClaimView, EvidenceView, Members
 from .grading import CREDIBILITY_WORDS, RELIABILITY_WORDS
 from .printable import one_line, printable
-from .wording import support
+from .wording import SignedOff, signed_off, signers, support
 
 SYMBOLS = {
     "supports": "●",
@@ -39,6 +41,8 @@ class Report:
     group_of: Mapping[str, Members]  # pseudonym -> its group
     relations: tuple[tuple[str, str, str], ...]  # (pseudonym, pseudonym, kind)
     ach: Matrix
+    team: bool  # the workspace has teammates or sign-offs: say who signed off what
+    sign_offs: Mapping[int, Sequence[SignedOff]]  # claim id -> its sign-offs
 
     def label(self, group: Members) -> str:
         return f"G{self.groups.index(group) + 1}"
@@ -66,9 +70,28 @@ def build_report(
     group_of: Mapping[str, Members],
     relations: tuple[tuple[str, str, str], ...],
     ach: Matrix,
+    *,
+    team: bool = False,
+    sign_offs: Mapping[int, Sequence[SignedOff]] | None = None,
 ) -> Report:
     linked = {group_of[e.source] for claim in claims for e in claim.evidence}
-    return Report(day, threshold, tuple(claims), tuple(sorted(linked)), group_of, relations, ach)
+    found = {} if sign_offs is None else sign_offs
+    return Report(
+        day,
+        threshold,
+        tuple(claims),
+        tuple(sorted(linked)),
+        group_of,
+        relations,
+        ach,
+        team or bool(found),
+        found,
+    )
+
+
+def _signed_off(report: Report, claim: ClaimView) -> str:
+    """The claim's sign-off sentence, or empty outside a team."""
+    return signed_off(report.sign_offs.get(claim.id, ()), claim.status) if report.team else ""
 
 
 def _link(evidence: EvidenceView) -> str:
@@ -146,13 +169,14 @@ def to_markdown(report: Report) -> str:
         "",
         "## Claims",
         "",
-        "| Claim | Grade | Status | Support | Text |",
-        "| --- | --- | --- | --- | --- |",
+        "| Claim | Grade | Status | Support | Text |" + (" Signed off |" if report.team else ""),
+        "| --- | --- | --- | --- | --- |" + (" --- |" if report.team else ""),
     ]
-    lines += [
-        f"| {c.id} | {c.grade.text} | {c.status} | {_count(c)} | {_md(c.text)} |"
-        for c in report.claims
-    ]
+    for c in report.claims:
+        signed = f" {_md(signers(report.sign_offs.get(c.id, ())))} |" if report.team else ""
+        lines.append(
+            f"| {c.id} | {c.grade.text} | {c.status} | {_count(c)} | {_md(c.text)} |{signed}"
+        )
     if report.groups:
         lines += ["", "## Claims by independence group", ""]
         lines.append("| Claim | " + " | ".join(report.label(g) for g in report.groups) + " |")
@@ -169,6 +193,8 @@ def to_markdown(report: Report) -> str:
         lines += ["", f"## Claim {claim.id}: {claim.status}", "", _md(claim.text), ""]
         lines.append(_count_sentence(claim))
         lines += ["", _md(_grade_sentence(claim))]
+        if _signed_off(report, claim):
+            lines += ["", _md(_signed_off(report, claim))]
         if claim.to_do:
             lines += ["", "To settle it:", ""]
             lines += [f"- {_md(step)}" for step in claim.to_do]
@@ -282,14 +308,16 @@ def to_html(report: Report) -> str:
         "<h2>Claims</h2>",
         '<table><thead><tr><th scope="col">Claim</th><th scope="col">Grade</th>'
         '<th scope="col">Status</th><th scope="col">Support</th><th scope="col">Text</th>'
-        "</tr></thead><tbody>",
+        + ('<th scope="col">Signed off</th>' if report.team else "")
+        + "</tr></thead><tbody>",
     ]
-    out += [
-        f'<tr><th scope="row">{c.id}</th><td class="grade">{e(c.grade.text)}</td>'
-        f'<td class="status">{e(c.status)}</td>'
-        f"<td>{e(_count(c))}</td><td>{e(c.text)}</td></tr>"
-        for c in report.claims
-    ]
+    for c in report.claims:
+        signed = f"<td>{e(signers(report.sign_offs.get(c.id, ())))}</td>" if report.team else ""
+        out.append(
+            f'<tr><th scope="row">{c.id}</th><td class="grade">{e(c.grade.text)}</td>'
+            f'<td class="status">{e(c.status)}</td>'
+            f"<td>{e(_count(c))}</td><td>{e(c.text)}</td>{signed}</tr>"
+        )
     out.append("</tbody></table>")
     if report.groups:
         out += [
@@ -319,6 +347,8 @@ def to_html(report: Report) -> str:
             f"<p>{e(_count_sentence(claim))}</p>",
             f"<p>{e(_grade_sentence(claim))}</p>",
         ]
+        if _signed_off(report, claim):
+            out.append(f'<p class="sign-off">{e(_signed_off(report, claim))}</p>')
         if claim.to_do:
             out.append('<p class="to-do">To settle it:</p><ul>')
             out += [f"<li>{e(step)}</li>" for step in claim.to_do]

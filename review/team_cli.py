@@ -11,6 +11,7 @@ from rich.table import Table
 
 from .output import cell, console, done, json_option, listing_group, print_json, say
 from .service import Review
+from .wording import waiting
 from .workspace_cli import with_review
 
 
@@ -99,7 +100,7 @@ def merge(review: Review, file: Path, as_json: bool) -> None:
     if merged.conflicts:
         lines.append(f"{merged.conflicts} conflict(s) to settle: `review conflicts`.")
     if merged.waiting:
-        lines.append(f"{merged.waiting} link(s) wait for tips not imported here yet.")
+        lines.append(f"{waiting(merged.waiting)}; each counts once its tip is imported.")
     done(as_json, asdict(merged), " ".join(lines))
 
 

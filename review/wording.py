@@ -1,12 +1,26 @@
 """How counts are said, in the same words by every command: tips, messages and files; groups.
 
 A count says what it counts and, against a threshold, what is needed, never "2 of 2", which
-reads as "all of them".
+reads as "all of them". A sign-off names its reviewer by the team's name and says when the
+claim's evidence changed after it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from .assessment import ClaimView
+
+BEFORE_CHANGE = "before its evidence changed"
+
+
+class SignedOff(Protocol):
+    @property
+    def reviewer(self) -> str: ...
+
+    @property
+    def current(self) -> bool: ...
 
 
 def counted(number: int, singular: str, plural: str) -> str:
@@ -59,3 +73,36 @@ def status_words(claim: ClaimView) -> str:
         parts.append(f"{weak} more only secondhand (shown, never counted)")
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:]
+
+
+def signers(sign_offs: Sequence[SignedOff]) -> str:
+    """For example: 'Eve, Ben (before its evidence changed)'; empty when nobody signed off."""
+    return ", ".join(
+        s.reviewer if s.current else f"{s.reviewer} ({BEFORE_CHANGE})" for s in sign_offs
+    )
+
+
+def signed_off(sign_offs: Sequence[SignedOff], status: str) -> str:
+    """For example: 'Signed off by Eve.', or 'Not signed off yet.' for a corroborated claim;
+    empty for any other claim nobody signed off."""
+    if sign_offs:
+        return f"Signed off by {signers(sign_offs)}."
+    return "Not signed off yet." if status == "corroborated" else ""
+
+
+def waiting(count: int) -> str:
+    """For example: '1 link waits for a tip not imported here yet'."""
+    verb = "waits" if count == 1 else "wait"
+    return f"{counted(count, 'link', 'links')} {verb} for a tip not imported here yet"
+
+
+def waiting_link(tip: str, stance: str, basis: str) -> str:
+    """For example: 'tip 3f9c: not imported here yet (supports, firsthand)'."""
+    return f"tip {tip}: not imported here yet ({stance}, {basis})"
+
+
+def file_trouble(err: OSError) -> str:
+    """A file the reviewer named could not be read or written, for example: 'No such file or
+    directory: /media/usb/share.cairn'."""
+    where = f": {err.filename}" if err.filename else ""
+    return f"{err.strerror or err}{where}"

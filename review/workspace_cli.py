@@ -16,6 +16,7 @@ from . import agent
 from .keys_cli import identity_option, load_identity, passphrase_file_option
 from .path_options import data_path_option
 from .service import Review
+from .wording import file_trouble
 from .workspace import Workspace, WorkspaceError, default_workspace_path
 
 R = TypeVar("R")
@@ -56,7 +57,6 @@ def with_review(command: Callable[..., R]) -> Callable[..., R]:
         except (WorkspaceError, BundleError, age.DecryptError, agent.AgentError) as err:
             raise click.ClickException(str(err)) from None
         except OSError as err:
-            where = f": {err.filename}" if err.filename else ""
-            raise click.ClickException(f"{err.strerror or err}{where}") from None
+            raise click.ClickException(file_trouble(err)) from None
 
     return wrapper

@@ -18,6 +18,7 @@ from ..report import build_report, to_html, to_markdown
 from ..workspace import Workspace, WorkspaceError
 from .choices import one_of
 from .hypotheses import matrix
+from .team import Member, SignOffView
 
 DEFAULT_BASIS = "secondhand"
 REPORT_FORMATS = ("md", "html")
@@ -54,6 +55,14 @@ def _named(row: Relation, names: dict[str, str]) -> tuple[str, str, str]:
 
 class Claims:
     workspace: Workspace
+
+    def team(self) -> list[Member]:
+        """This reviewer and the teammates they pinned (review.service.team)."""
+        raise NotImplementedError
+
+    def sign_offs(self) -> dict[int, list[SignOffView]]:
+        """Each signed-off claim's sign-offs (review.service.team)."""
+        raise NotImplementedError
 
     def add_claim(self, text: str) -> int:
         """Record a claim (sealed); returns its id."""
@@ -189,7 +198,11 @@ class Claims:
         today = datetime.date.today().isoformat()
         claims = assess(workspace, threshold)
         ach = matrix(workspace, threshold)
-        built = build_report(today, threshold, claims, group_of, relations, ach)
+        team = len(self.team()) > 1
+        sign_offs = self.sign_offs()
+        built = build_report(
+            today, threshold, claims, group_of, relations, ach, team=team, sign_offs=sign_offs
+        )
         return to_html(built) if format_ == "html" else to_markdown(built)
 
     def report(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, union, update
 
 from keys.exchange import (
     MAX_FILE_BYTES,
@@ -53,6 +53,7 @@ from ..team_merge import (
     REMOVED,
     Change,
     ChangeError,
+    Conflict,
     Replica,
     Value,
     changes_signed_by,
@@ -236,7 +237,7 @@ class Team:
         except (ExchangeError, ChangeError) as err:
             raise WorkspaceError(f"{path}: {err}; nothing was merged") from None
         replica = self._sync(changes)
-        conflicts = len(self._conflicts(replica))
+        conflicts = len(_field_conflicts(replica))
         waiting = self.workspace.session.scalar(select(func.count()).select_from(WaitingLink))
         new = sum(1 for change in changes if replica.changes[change.stamp] is change)
         return Merged(
@@ -257,7 +258,7 @@ class Team:
     def settle(self, number: int, keep: int = 1) -> ConflictView:
         """Settle a conflict by writing the ``keep``-th of its values again (1: the one shown)."""
         replica = self._sync()
-        found = [c for c in replica.conflicts() if c.key[0] != "signoff"]
+        found = _field_conflicts(replica)
         if not 1 <= number <= len(found):
             raise WorkspaceError(f"no conflict {number}; `review conflicts` lists them")
         conflict = found[number - 1]
@@ -436,15 +437,19 @@ class Team:
         placement = placeable(replica.winners(), tips, sources)
         wanted = {ref: values for ref, values in placement.placed.items() if ref[0] != "signoff"}
         rows = _Rows(self.workspace, self._uids)
-        for ref in sorted(local.keys() - wanted.keys(), key=_dependents_first):
-            rows.remove(ref)
-        session.flush()
-        for kind in ORDER:  # a kind's new rows are numbered before the next kind names them
-            for ref in sorted(r for r in wanted if r[0] == kind and local.get(r) != wanted[r]):
-                rows.put(ref, wanted[ref], local.get(ref, {}))
-            rows.number_new()
+        with session.no_autoflush:  # rows go in a kind at a time, not one by one
+            for ref in sorted(local.keys() - wanted.keys(), key=_dependents_first):
+                rows.remove(ref)
+            rows.write_out()
+            for kind in ORDER:  # a kind's new rows are numbered before the next kind names them
+                for ref in sorted(r for r in wanted if r[0] == kind and local.get(r) != wanted[r]):
+                    rows.put(ref, wanted[ref], local.get(ref))
+                rows.write_out()
         session.execute(delete(TeamPlaced))
-        session.add_all(TeamPlaced(kind=kind, record=record) for kind, record in wanted)
+        if wanted:
+            session.execute(
+                insert(TeamPlaced), [{"kind": kind, "record": record} for kind, record in wanted]
+            )
         claims = {uid: local_id for local_id, uid in self._uids("claim").items()}
         session.execute(delete(SignOff))
         session.add_all(
@@ -469,10 +474,8 @@ class Team:
         names = self._names()
         describe = _Describer(self.workspace, self._uids)
         views: list[ConflictView] = []
-        for conflict in replica.conflicts():
+        for conflict in _field_conflicts(replica):
             kind, record, name = conflict.key
-            if kind == "signoff":
-                continue
             views.append(
                 ConflictView(
                     len(views) + 1,
@@ -501,6 +504,11 @@ def _dependents_first(ref: tuple[str, str]) -> tuple[int, str]:
     return -ORDER.index(ref[0]), ref[1]
 
 
+def _field_conflicts(replica: Replica) -> list[Conflict]:
+    """The conflicts a reviewer settles: a sign-off is one reviewer's alone, so never one."""
+    return [conflict for conflict in replica.conflicts() if conflict.key[0] != "signoff"]
+
+
 def _shown(value: Value, name: str) -> str:
     if name == REMOVED:
         return "removed" if value is True else "kept"
@@ -508,11 +516,15 @@ def _shown(value: Value, name: str) -> str:
 
 
 def _evidence(workspace: Workspace, claim_id: int) -> str:
-    """A claim's links as a sign-off records them: ``tip:stance:basis``, in order."""
+    """A claim's links as a sign-off records them, ``tip:stance:basis`` in order: those placed
+    here and those waiting for their tip, so every teammate records the same evidence."""
     rows = workspace.session.execute(
-        select(Link.tip_id, Link.stance, Link.basis)
-        .where(Link.claim_id == claim_id)
-        .order_by(Link.tip_id)
+        union(
+            select(Link.tip_id, Link.stance, Link.basis).where(Link.claim_id == claim_id),
+            select(WaitingLink.tip_id, WaitingLink.stance, WaitingLink.basis).where(
+                WaitingLink.claim_id == claim_id
+            ),
+        ).order_by("tip_id")
     )
     return ",".join(f"{tip}:{stance}:{basis}" for tip, stance, basis in rows)
 
@@ -535,15 +547,19 @@ class _Rows:
         self.workspace = workspace
         self.uids = uids
         self.locals: dict[str, dict[str, int]] = {}
-        self.new: list[tuple[str, str, Any]] = []
+        self.numbered: list[tuple[str, str, Any]] = []
+        self.inserts: dict[Any, list[dict[str, object]]] = {}
+        self.statuses: dict[str, list[str]] = {}
 
     def local(self, kind: str, uid: str) -> int | None:
         if kind not in self.locals:
             self.locals[kind] = {u: i for i, u in self.uids(kind).items()}
         return self.locals[kind].get(uid)
 
-    def _find(self, kind: str, record: str) -> tuple[Any, dict[str, object], Any]:
-        """The table of a record, its key columns, and its row if there is one."""
+    def _find(
+        self, kind: str, record: str, *, look: bool = True
+    ) -> tuple[Any, dict[str, object], Any]:
+        """The table of a record, its key columns, and its row if there is one (if ``look``)."""
         model: Any
         key: dict[str, object]
         if kind in NUMBERED:
@@ -556,14 +572,14 @@ class _Rows:
                 for (column, numbered), part in zip(columns, parts, strict=True)
             }
         found = None
-        if None not in key.values():
+        if look and None not in key.values():
             found = self.workspace.session.get(model, tuple(key.values()))
         return model, key, found
 
     def remove(self, ref: tuple[str, str]) -> None:
         kind, record = ref
         if kind == "mark":
-            self.workspace.session.get_one(Tip, record).status = "read"
+            self.statuses.setdefault("read", []).append(record)
             return
         found = self._find(kind, record)[2]
         if found is not None:
@@ -574,33 +590,48 @@ class _Rows:
             )
             self.locals.get(kind, {}).pop(record, None)
 
-    def put(self, ref: tuple[str, str], values: dict[str, Value], before: dict[str, Value]) -> None:
+    def put(
+        self, ref: tuple[str, str], values: dict[str, Value], before: dict[str, Value] | None
+    ) -> None:
+        """Write a record's values; ``before``: what the tables hold of it, None if nothing."""
         kind, record = ref
-        session = self.workspace.session
         if kind == "mark":
-            session.get_one(Tip, record).status = str(values["status"])
+            self.statuses.setdefault(str(values["status"]), []).append(record)
             return
-        model, key, row = self._find(kind, record)
-        new = row is None
-        if new:
-            row = model(**{k: v for k, v in key.items() if k != "id"})
-        for name, value in values.items():
-            if new or before.get(name, ...) != value:
-                sealed = name in SEALED_FIELDS and value is not None
-                column = COLUMNS.get(name, name)
-                setattr(row, column, self.workspace.seal(str(value)) if sealed else value)
-        if new:
-            session.add(row)
-            if kind in NUMBERED:
-                self.new.append((kind, record, row))
+        model, key, row = self._find(kind, record, look=before is not None)
+        columns = {
+            COLUMNS.get(name, name): self._stored(name, value)
+            for name, value in values.items()
+            if before is None or before.get(name, ...) != value
+        }
+        if row is not None:
+            for column, value in columns.items():
+                setattr(row, column, value)
+        elif kind in NUMBERED:
+            row = model(**columns)
+            self.workspace.session.add(row)
+            self.numbered.append((kind, record, row))
+        else:
+            self.inserts.setdefault(model, []).append({**key, **columns})
 
-    def number_new(self) -> None:
-        """Give the new claims, hypotheses and notes their local numbers, all at once."""
-        self.workspace.session.flush()
-        for kind, record, row in self.new:
-            self.workspace.session.add(TeamId(kind=kind, local_id=row.id, uid=record))
+    def _stored(self, name: str, value: Value) -> Value | bytes:
+        sealed = name in SEALED_FIELDS and value is not None
+        return self.workspace.seal(str(value)) if sealed else value
+
+    def write_out(self) -> None:
+        """Write the rows put so far, many at once, and number new claims, hypotheses, notes."""
+        session = self.workspace.session
+        session.flush()
+        for kind, record, row in self.numbered:
+            session.add(TeamId(kind=kind, local_id=row.id, uid=record))
             self.locals.setdefault(kind, {})[record] = row.id
-        self.new.clear()
+        for model, rows in self.inserts.items():
+            session.execute(insert(model), rows)
+        for status, tips in self.statuses.items():
+            session.execute(update(Tip).where(Tip.id.in_(tips)).values(status=status))
+        self.numbered.clear()
+        self.inserts.clear()
+        self.statuses.clear()
 
 
 class _Describer:

@@ -10,6 +10,7 @@ import pytest
 from keys.signing import SigningKey
 from keys.workspace_key import WorkspaceKey
 from tests.support.review import Review, Reviewer, TipSpec, make_bundle
+from tests.support.team import Newsroom, make_newsroom
 
 SOURCES = ("srcA", "srcB", "srcC", "srcD", "srcE")
 
@@ -174,6 +175,8 @@ def test_claim_text_can_come_from_standard_input(review: Review) -> None:
             "weak_support_groups": [],
             "weak_contradicting_groups": [],
             "evidence": [],
+            "signed_off": [],
+            "waiting": [],
         }
     ]
     assert "empty" in review.fails("claim", "add", input="  \n")
@@ -211,7 +214,8 @@ def test_i9_the_claims_table_opens_no_quote(
 
     monkeypatch.setattr(WorkspaceKey, "open", counting)
     scenario("claims")
-    assert sorted(opened) == ["The board never met", "The director signed the memo"]
+    texts = [text for text in opened if not text.startswith("CAIRN-REVIEWER-KEY-")]  # the team's
+    assert sorted(texts) == ["The board never met", "The director signed the memo"]
     opened.clear()
     scenario("claims", "--json")
     assert "in his hand" in opened  # the count above would have seen a quote
@@ -259,3 +263,62 @@ def test_i8_an_unknown_tip_claim_or_source_is_refused_before_the_text_is_read(
     note = ("--same-person", "--note-file", "-")
     assert "no source 'nobody'" in scenario.fails("relate", "srcA", "nobody", *note, input="")
     assert "the same source" in scenario.fails("relate", "srcA", "srcA", *note, input="")
+
+
+def reporter_links_a_tip_the_editor_lacks(tmp_path: Path) -> Newsroom:
+    """Issue 21: the reporter Ana links claim 1 to tips A, B and C and shares; the editor Ben
+    merges, but holds only tips A, B and D."""
+    tips = [TipSpec(f"t{s[-1]}", s, f"What {s} says.".encode()) for s in SOURCES]
+    room = make_newsroom(tmp_path, ["Ana", "Ben"], [tips[0], tips[1], tips[3]])
+    room.bring("Ana", tips[2:3])
+    room["Ana"]("claim", "add", "The director signed the memo")
+    for tip, basis in (("tA", "firsthand"), ("tB", "firsthand"), ("tC", "document")):
+        room["Ana"]("link", tip, "1", "--supports", "--basis", basis)
+    room.send("Ana", "Ben")
+    return room
+
+
+def signed_off_column(table: str) -> str:
+    """The text of the claims table's last column, its heading and rules left out."""
+    rows = [line.split("│")[-2] for line in table.splitlines() if line.startswith("│")]
+    return " ".join(" ".join(rows).split())
+
+
+def test_the_claims_show_links_waiting_for_a_tip_and_who_signed_off(tmp_path: Path) -> None:
+    room = reporter_links_a_tip_the_editor_lacks(tmp_path)
+    ben = room["Ben"]
+    (claim,) = ben.json("claims")
+    assert claim["waiting"] == [{"tip": "tC", "stance": "supports", "basis": "document"}]
+    assert claim["signed_off"] == []
+    said = ben("claims").stdout
+    assert "Signed off" in said.splitlines()[1]  # the table's headings
+    assert "1 link waits for a tip not imported here yet" in said
+
+    room.bring("Ben", [TipSpec("tC", "srcC", b"What srcC says.")])
+    ben("sign-off", str(claim["id"]))
+    (claim,) = ben.json("claims")
+    assert claim["waiting"] == [] and claim["independent_groups"] == 3
+    assert claim["signed_off"] == [{"reviewer": "Ben", "current": True}]
+    said = ben("claims").stdout
+    assert "waits for a tip" not in said
+    assert signed_off_column(said) == "Ben"
+
+    room["Ana"]("link", "tD", "1", "--contradicts", "--basis", "firsthand")
+    room.send("Ana", "Ben")
+    (claim,) = ben.json("claims")
+    assert claim["signed_off"] == [{"reviewer": "Ben", "current": False}]
+    assert signed_off_column(ben("claims").stdout) == "Ben (before its evidence changed)"
+
+
+def test_a_sign_off_given_while_a_link_waits_is_current_for_the_teammate_who_holds_the_tip(
+    tmp_path: Path,
+) -> None:
+    room = reporter_links_a_tip_the_editor_lacks(tmp_path)
+    room["Ben"]("sign-off", "1")
+    room.send("Ben", "Ana")
+    (claim,) = room["Ana"].json("claims")
+    assert claim["signed_off"] == [{"reviewer": "Ben", "current": True}]
+
+
+def test_a_claims_table_without_a_team_has_no_sign_off_column(scenario: Review) -> None:
+    assert "Signed off" not in scenario("claims").stdout

@@ -10,6 +10,7 @@ import pytest
 
 from keys.signing import SigningKey
 from tests.support.review import Review, Reviewer, TipSpec, make_bundle
+from tests.support.team import Newsroom, make_newsroom
 
 HOSTILE = (
     '<script>alert(1)</script> <img src="https://example.org/x.png"> | *bold* [link](http://x)'
@@ -197,3 +198,58 @@ def test_without_out_the_report_is_printed_as_markdown(reported: Review, tmp_pat
     assert list(tmp_path.glob("*.md")) == [tmp_path / "report.md"]  # only the one asked for
     refused = reported.run("report", "--force")
     assert refused.exit_code == 2 and "give it with --out" in refused.output
+
+
+def claim_id(review: Review, text: str) -> int:
+    claims: Any = review.json("claims")
+    return int(next(claim["id"] for claim in claims if claim["text"] == text))
+
+
+@pytest.fixture
+def signed_off(tmp_path: Path) -> Newsroom:
+    """Issue 21: the reporter Ana links the evidence of two corroborated claims and shares;
+    the editor Ben merges, signs off the first and shares back."""
+    tips = [TipSpec(f"tip{s}", f"server-{s}", b"words") for s in "ABC"]
+    room = make_newsroom(tmp_path / "newsroom", ["Ana", "Ben"], tips)
+    ana = room["Ana"]
+    for claim in ("1", "2"):
+        ana("claim", "add", "The memo was signed" if claim == "1" else "The minister knew")
+        ana("link", "tipA", claim, "--supports", "--basis", "firsthand")
+        ana("link", "tipB", claim, "--supports", "--basis", "document")
+    room.send("Ana", "Ben")
+    room["Ben"]("sign-off", str(claim_id(room["Ben"], "The memo was signed")))
+    room.send("Ben", "Ana")
+    return room
+
+
+def test_the_report_says_who_signed_off_which_corroborated_claim(
+    signed_off: Newsroom, tmp_path: Path
+) -> None:
+    ana = signed_off["Ana"]
+    markdown = write(ana, tmp_path, "md")
+    assert "| Claim | Grade | Status | Support | Text | Signed off |" in markdown
+    claims = [line for line in markdown.splitlines() if "| corroborated |" in line]
+    rows = {line.split(" | ")[4]: line for line in claims}
+    assert rows["The memo was signed"].endswith("| Ben |")
+    assert rows["The minister knew"].endswith("|  |")
+    assert "Signed off by Ben." in markdown and "Not signed off yet." in markdown
+    page = write(ana, tmp_path, "html")
+    assert '<th scope="col">Signed off</th>' in page
+    assert "<td>The memo was signed</td><td>Ben</td></tr>" in page
+    assert '<p class="sign-off">Signed off by Ben.</p>' in page
+    assert '<p class="sign-off">Not signed off yet.</p>' in page
+
+
+def test_a_sign_off_made_before_the_evidence_changed_says_so(signed_off: Newsroom) -> None:
+    ana = signed_off["Ana"]
+    ana("link", "tipC", str(claim_id(ana, "The memo was signed")), "--contradicts")
+    markdown = ana("report").stdout
+    assert "| Ben \\(before its evidence changed\\) |" in markdown
+    assert "Signed off by Ben \\(before its evidence changed\\)." in markdown
+    page = ana("report", "--format", "html").stdout
+    assert "Signed off by Ben (before its evidence changed)." in page
+
+
+def test_a_report_without_a_team_says_nothing_of_sign_offs(reported: Review) -> None:
+    markdown = reported("report").stdout
+    assert "Signed off" not in markdown and "signed off" not in markdown
