@@ -234,7 +234,7 @@ def test_a_link_to_a_tip_not_imported_here_yet_counts_once_it_arrives(tmp_path: 
     file = newsroom.share("Ana")
     assert newsroom.merge("Ben", file)["waiting"] == 0
     merged = newsroom["Eve"]("merge", str(file))
-    assert "1 link(s) wait for tips not imported here yet" in merged.output
+    assert "1 link waits for a tip not imported here yet" in merged.output
     assert newsroom.merge("Eve", file)["waiting"] == 1
     (claim,) = newsroom["Eve"].json("claims")
     assert claim["status"] == "single-source"
