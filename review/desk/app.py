@@ -15,10 +15,12 @@ from werkzeug.exceptions import HTTPException
 from ..corroboration import DEFAULT_THRESHOLD
 from ..printable import printable
 from ..service import Review
+from ..wording import file_trouble
 from ..workspace import WorkspaceError
 from .gate import Gate
 from .imports import Imports
 from .keyring import Keyring, Locked, OpenWorkspace
+from .tally import ConflictTally
 
 MAX_FORM_BYTES = 1024 * 1024
 DEFAULT_IDLE_MINUTES = 15
@@ -31,6 +33,7 @@ class Desk:
     keyring: Keyring
     imports: Imports
     threshold: int
+    conflicts: ConflictTally
 
 
 def desk() -> Desk:
@@ -58,7 +61,7 @@ def create_desk(
     threshold: int = DEFAULT_THRESHOLD,
 ) -> Flask:
     """The desk over the workspace that ``open_workspace`` opens, once for each request."""
-    from . import bundles, claims, hypotheses, inbox, replies, sources  # use this module's helpers
+    from . import bundles, claims, hypotheses, inbox, replies, sources, team  # use our helpers
 
     app = Flask(__name__)
     app.config.update(
@@ -72,15 +75,17 @@ def create_desk(
     )
     app.jinja_env.finalize = shown
     app.jinja_env.globals["csrf_field"] = csrf_field
+    app.context_processor(_menu)
     gate = Gate()
     gate.install(app)
     CSRFProtect(app)
     keyring = Keyring(open_workspace, idle_minutes * 60)
-    app.extensions["desk"] = Desk(gate, keyring, Imports(keyring), threshold)
-    for area in (inbox, claims, hypotheses, sources, replies, bundles):
+    app.extensions["desk"] = Desk(gate, keyring, Imports(keyring), threshold, ConflictTally())
+    for area in (inbox, claims, hypotheses, sources, replies, bundles, team):
         app.register_blueprint(area.blueprint)
     app.add_url_rule("/lock", "lock", _lock, methods=["POST"])
     app.register_error_handler(WorkspaceError, _refused)
+    app.register_error_handler(OSError, _file_trouble)
     app.register_error_handler(Locked, _locked)
     app.register_error_handler(CSRFError, _csrf)
     app.register_error_handler(HTTPException, _http)
@@ -92,6 +97,11 @@ def csrf_field() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
 
 
+def _menu() -> dict[str, int | None]:
+    """What the menu on every page shows: the conflicts counted last (none when unknown)."""
+    return {"conflict_count": desk().conflicts.count}
+
+
 def _lock() -> tuple[str, int]:
     """Lock now: the key is dropped and the command serving the desk exits."""
     desk().keyring.lock()
@@ -101,6 +111,11 @@ def _lock() -> tuple[str, int]:
 
 def _refused(err: WorkspaceError) -> tuple[str, int]:
     return render_template("error.html", title="Not done", message=str(err)), 400
+
+
+def _file_trouble(err: OSError) -> tuple[str, int]:
+    """A path the reviewer typed that cannot be read or written: said as the CLI says it."""
+    return render_template("error.html", title="Not done", message=file_trouble(err)), 400
 
 
 def _locked(_err: Locked) -> tuple[str, int]:

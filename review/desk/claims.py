@@ -7,7 +7,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..grading import CREDIBILITY_WORDS, RELIABILITY_WORDS
-from ..wording import status_words
+from ..wording import signed_off, status_words, waiting_link
 from .app import desk, review
 from .forms import optional_int, required, required_int
 
@@ -24,8 +24,17 @@ def claims() -> str:
         views = r.claims(
             desk().threshold, with_evidence=False, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
+        sign_offs = r.sign_offs()
+        in_team = len(r.team()) > 1 or bool(sign_offs)
     return render_template(
-        "claims.html", claims=views, words=status_words, total=total, page=page, pages=pages
+        "claims.html",
+        claims=views,
+        words=status_words,
+        sign_offs=sign_offs if in_team else None,
+        signed_off=signed_off,
+        total=total,
+        page=page,
+        pages=pages,
     )
 
 
@@ -41,11 +50,18 @@ def claim(claim_id: int) -> str:
     with review() as r:
         view = r.claim(claim_id, desk().threshold)
         what_if = r.what_if(claim_id, desk().threshold)
+        sign_offs = r.sign_offs().get(claim_id, [])
+        you, *teammates = r.team()
+        waiting = [w for w in r.waiting_links() if w.claim == claim_id]
     return render_template(
         "claim.html",
         claim=view,
         words=status_words,
         what_if=what_if,
+        in_team=bool(teammates or sign_offs),
+        signed=signed_off(sign_offs, view.status),
+        signed_by_you=any(s.reviewer == you.name for s in sign_offs),
+        waiting=[waiting_link(w.tip, w.stance, w.basis) for w in waiting],
         reliability_words=RELIABILITY_WORDS,
         credibility_words=CREDIBILITY_WORDS,
     )
@@ -58,6 +74,14 @@ def credibility(claim_id: int) -> Response:
             r.derive_credibility(claim_id)
         else:
             r.override_credibility(claim_id, required_int("credibility"), required("reason"))
+    return redirect(url_for("claims.claim", claim_id=claim_id), 303)
+
+
+@blueprint.post("/<int:claim_id>/sign-off")
+def sign_off(claim_id: int) -> Response:
+    """Sign off as checked, or withdraw; refused to a reviewer who linked its evidence."""
+    with review() as r:
+        r.sign_off(claim_id, withdraw=request.form.get("withdraw") == "yes")
     return redirect(url_for("claims.claim", claim_id=claim_id), 303)
 
 

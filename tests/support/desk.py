@@ -1,6 +1,7 @@
 """The review desk as the tests meet it: a workspace with tips from three sources (one text
 hostile, every text marked with a canary), the desk over it reached through Flask's test client
-with the session's cookie as the launch address gives it, and the desk served on loopback."""
+with the session's cookie as the launch address gives it, the desk served on loopback, and a
+reviewer's browser on it (``Day``)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ from keys.signing import SigningKey
 from review.desk.app import Desk
 from review.desk.serve import listen, serve
 from review.workspace import Workspace
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.support.review import Review, Reviewer, TipSpec
 
 HOST = "127.0.0.1:5999"  # what the test client sends; the desk answers only to it
 CANARY = "canary-7f3a9c"  # in every text a day on the desk reads or writes (I9)
 REFRESH = '<meta http-equiv="refresh" content="1">'  # on the import's page while it runs
+SHOTS = SCREENSHOTS / "desk"  # the desk's pages photographed by the browser tests
+WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
 
 SOURCE_KEY = age.X25519Identity.generate()  # stands in for the key a source's codename gives
 HOSTILE = "<script>alert(1)</script>\x1b[2J\u202etxt.exe\u200b<b>bold</b>"
@@ -169,3 +173,81 @@ def served(app: Flask) -> Iterator[Served]:
         app.extensions["desk"].keyring.lock()
         thread.join(20)
         assert not thread.is_alive(), "the desk kept serving after it locked"
+
+
+class Day:
+    """The reviewer's browser on the desk: pages visited, photographed and audited."""
+
+    def __init__(self, page: Any, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.visited: dict[str, str] = {}  # a name for each page, its address
+        self.too_wide: dict[str, int] = {}
+
+    def shoot(self, name: str) -> None:
+        """Photograph the page as it is now at both widths; note it for the audit."""
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for width, size in WIDTHS.items():
+            self.page.set_viewport_size(size)
+            self.too_wide[f"{name}-{width}"] = int(
+                self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            )
+            self.page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+        self.page.set_viewport_size(WIDTHS["1280"])
+        if self.page.url.startswith(self.base_url) and "/launch" not in self.page.url:
+            self.visited.setdefault(name, self.page.url)
+
+    def go(self, path: str, name: str = "") -> None:
+        response = self.page.goto(self.base_url + path)
+        assert response is not None and response.status == 200, (path, response)
+        if name:
+            self.shoot(name)
+
+    def submit(self, action: str, fields: dict[str, str] | None = None, status: int = 200) -> None:
+        """Fill the form posting to ``action`` and press its button, as a person would."""
+        form = self.page.locator(f"form[action='{action}']").first
+        for selector, value in (fields or {}).items():
+            field = form.locator(selector)
+            if field.evaluate("e => e.tagName") == "SELECT":
+                field.select_option(value)
+            elif field.get_attribute("type") in ("radio", "checkbox"):
+                field.check()
+            else:
+                field.fill(value)
+        with self.page.expect_navigation() as navigation:
+            form.locator("button[type=submit]").click()
+        response = navigation.value
+        assert response is not None and response.status == status, (action, response.status)
+
+    def text(self) -> str:
+        return str(self.page.inner_text("main"))
+
+    def import_done(self) -> None:
+        """On the import's progress page, wait for its own refresh to reach the outcome."""
+        assert self.page.url == self.base_url + "/import/progress"
+        self.page.get_by_role("heading", name="Imported", exact=True).wait_for(timeout=30_000)
+
+
+def audit(playwright: Any, cookies: list[dict[str, Any]], visited: dict[str, str]) -> None:
+    """axe on every page visited (no violation of any impact), in a context of its own with
+    JavaScript on and the CSP bypassed (for the audit only), carrying the day's cookie."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        context = browser.new_context(java_script_enabled=True, bypass_csp=True)
+        context.add_cookies(cookies)
+        page = context.new_page()
+        found = {}
+        for name, url in visited.items():
+            if name in ("locked",):
+                continue
+            page.goto(url)
+            violations = (
+                Axe().run(page, options={"resultTypes": ["violations"]}).response["violations"]
+            )
+            if violations:
+                found[name] = [(v["id"], v["impact"], len(v["nodes"])) for v in violations]
+        assert not found, found
+    finally:
+        browser.close()

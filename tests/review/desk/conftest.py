@@ -1,14 +1,18 @@
-"""Fixtures for the desk: a workspace with tips from three sources (tests/support/desk.py), and
-the desk over it, signed in as the launch address does it."""
+"""Fixtures for the desk: a workspace with tips from three sources (tests/support/desk.py), the
+desk over it, signed in as the launch address does it, and Debian's Chromium to drive."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from keys.signing import SigningKey
 from review.desk import create_desk
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.desk import HOST, LATER_TIPS, TIPS, Bench, Pages, launched, open_workspace
 from tests.support.review import Review, Reviewer, make_bundle
 
@@ -28,3 +32,23 @@ def pages(bench: Bench) -> Pages:
     found = Pages(bench.client)
     found.get("/")
     return found
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        message = f"CHROMIUM IS NOT INSTALLED at {CHROMIUM}: the desk's browser tests are SKIPPED."
+        warnings.warn(message, stacklevel=1)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright: Any) -> Iterator[Any]:
+    """One browser for the tests that need no profile of their own; each opens a context."""
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()

@@ -11,7 +11,6 @@ typing), a visible focus ring at every stop.
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,78 +19,20 @@ import pytest
 
 from review.desk import create_desk
 from review.service import Review as Service
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
-from tests.support.desk import CANARY, LATER_TIPS, TIPS, Served, open_workspace, served
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.desk import (
+    CANARY,
+    LATER_TIPS,
+    SHOTS,
+    TIPS,
+    WIDTHS,
+    Day,
+    Served,
+    audit,
+    open_workspace,
+    served,
+)
 from tests.support.review import Review, Reviewer, make_bundle
-
-SHOTS = SCREENSHOTS / "desk"
-WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"CHROMIUM IS NOT INSTALLED at {CHROMIUM}: the desk's browser day is SKIPPED."
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as found:
-        yield found
-
-
-class Day:
-    """The reviewer's browser on the desk: pages visited, photographed and audited."""
-
-    def __init__(self, page: Any, base_url: str) -> None:
-        self.page = page
-        self.base_url = base_url
-        self.visited: dict[str, str] = {}  # a name for each page, its address
-        self.too_wide: dict[str, int] = {}
-
-    def shoot(self, name: str) -> None:
-        """Photograph the page as it is now at both widths; note it for the audit."""
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        for width, size in WIDTHS.items():
-            self.page.set_viewport_size(size)
-            self.too_wide[f"{name}-{width}"] = int(
-                self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            )
-            self.page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-        self.page.set_viewport_size(WIDTHS["1280"])
-        if self.page.url.startswith(self.base_url) and "/launch" not in self.page.url:
-            self.visited.setdefault(name, self.page.url)
-
-    def go(self, path: str, name: str = "") -> None:
-        response = self.page.goto(self.base_url + path)
-        assert response is not None and response.status == 200, (path, response)
-        if name:
-            self.shoot(name)
-
-    def submit(self, action: str, fields: dict[str, str] | None = None, status: int = 200) -> None:
-        """Fill the form posting to ``action`` and press its button, as a person would."""
-        form = self.page.locator(f"form[action='{action}']").first
-        for selector, value in (fields or {}).items():
-            field = form.locator(selector)
-            if field.evaluate("e => e.tagName") == "SELECT":
-                field.select_option(value)
-            elif field.get_attribute("type") in ("radio", "checkbox"):
-                field.check()
-            else:
-                field.fill(value)
-        with self.page.expect_navigation() as navigation:
-            form.locator("button[type=submit]").click()
-        response = navigation.value
-        assert response is not None and response.status == status, (action, response.status)
-
-    def text(self) -> str:
-        return str(self.page.inner_text("main"))
-
-    def import_done(self) -> None:
-        """On the import's progress page, wait for its own refresh to reach the outcome."""
-        assert self.page.url == self.base_url + "/import/progress"
-        self.page.get_by_role("heading", name="Imported", exact=True).wait_for(timeout=30_000)
-
 
 FOCUSABLE = ("a", "button", "input", "select", "textarea", "summary")
 
@@ -269,31 +210,6 @@ def _keyboard_day(day: Day, first: Path, later: Path, review: Review, out: Path)
     assert out.exists()
 
 
-def _audit(playwright: Any, cookies: list[dict[str, Any]], visited: dict[str, str]) -> None:
-    """axe on every page the day met, in a context of its own with JavaScript on and the CSP
-    bypassed (for the audit only), carrying the day's cookie."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    try:
-        context = browser.new_context(java_script_enabled=True, bypass_csp=True)
-        context.add_cookies(cookies)
-        page = context.new_page()
-        found = {}
-        for name, url in visited.items():
-            if name in ("locked",):
-                continue
-            page.goto(url)
-            violations = (
-                Axe().run(page, options={"resultTypes": ["violations"]}).response["violations"]
-            )
-            if violations:
-                found[name] = [(v["id"], v["impact"], len(v["nodes"])) for v in violations]
-        assert not found, found
-    finally:
-        browser.close()
-
-
 def _files_holding(root: Path, canaries: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in root.rglob("*"):
@@ -451,7 +367,7 @@ def test_i9_a_reviewers_day_on_the_desk(
         wide = {name: px for name, px in day.too_wide.items() if px > 0}
         assert not wide, f"wider than the window: {wide}"
         assert len(day.visited) >= 14, day.visited
-        _audit(playwright, context.cookies(), day.visited)
+        audit(playwright, context.cookies(), day.visited)
         day.go("/")
         day.submit("/lock")
         day.shoot("locked")
