@@ -229,11 +229,13 @@ class TeamId(Base):
 
 class TeamPlaced(Base):
     """A team record the tables hold: one gone from them was removed here, while one never
-    placed (its tip not imported here yet) was not (review.team_state)."""
+    placed (its tip not imported here yet) was not (review.team_state). The keyed fingerprint
+    of its sealed cells as placed tells whether they were edited since, without opening them."""
 
     __tablename__ = "team_placed"
     kind: Mapped[str] = mapped_column(primary_key=True)
     record: Mapped[str] = mapped_column(primary_key=True)
+    fingerprint: Mapped[bytes | None]
 
 
 class SignOff(Base):

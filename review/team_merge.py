@@ -172,19 +172,7 @@ class Replica:
 
     def fields(self) -> dict[FieldKey, list[Change]]:
         """Every field's unsuperseded writes, newest first."""
-        return {
-            key: sorted(
-                (
-                    c
-                    for c in writes.values()
-                    if not any(o is not c and o.has_seen(c) for o in writes.values())
-                ),
-                key=lambda c: c.stamp,
-                reverse=True,
-            )
-            for key, writes in self._by_key.items()
-            if writes
-        }
+        return {key: _live(writes) for key, writes in self._by_key.items() if writes}
 
     def winners(self) -> dict[Ref, dict[str, Change]]:
         """Every record, removed ones too, and the newest write of each of its fields."""
@@ -206,11 +194,25 @@ class Replica:
 
     def conflicts(self) -> list[Conflict]:
         """Fields whose concurrent writes disagree, in a stable order."""
-        return [
-            Conflict(key, tuple(live))
-            for key, live in sorted(self.fields().items())
-            if len({repr(c.value) for c in live}) > 1
-        ]
+        found = []
+        for key in sorted(key for key, writes in self._by_key.items() if len(writes) > 1):
+            live = _live(self._by_key[key])
+            if len({repr(c.value) for c in live}) > 1:
+                found.append(Conflict(key, tuple(live)))
+        return found
+
+
+def _live(writes: Mapping[Stamp, Change]) -> list[Change]:
+    """The writes of one field that no other has seen, newest first."""
+    return sorted(
+        (
+            c
+            for c in writes.values()
+            if not any(o is not c and o.has_seen(c) for o in writes.values())
+        ),
+        key=lambda c: c.stamp,
+        reverse=True,
+    )
 
 
 def removed(fields: Mapping[str, Change]) -> bool:

@@ -20,7 +20,6 @@ from ..workspace import WorkspaceError
 from .gate import Gate
 from .imports import Imports
 from .keyring import Keyring, Locked, OpenWorkspace
-from .tally import ConflictTally
 
 MAX_FORM_BYTES = 1024 * 1024
 DEFAULT_IDLE_MINUTES = 15
@@ -33,7 +32,6 @@ class Desk:
     keyring: Keyring
     imports: Imports
     threshold: int
-    conflicts: ConflictTally
 
 
 def desk() -> Desk:
@@ -80,7 +78,7 @@ def create_desk(
     gate.install(app)
     CSRFProtect(app)
     keyring = Keyring(open_workspace, idle_minutes * 60)
-    app.extensions["desk"] = Desk(gate, keyring, Imports(keyring), threshold, ConflictTally())
+    app.extensions["desk"] = Desk(gate, keyring, Imports(keyring), threshold)
     for area in (inbox, claims, hypotheses, sources, replies, bundles, team):
         app.register_blueprint(area.blueprint)
     app.add_url_rule("/lock", "lock", _lock, methods=["POST"])
@@ -98,8 +96,12 @@ def csrf_field() -> Markup:
 
 
 def _menu() -> dict[str, int | None]:
-    """What the menu on every page shows: the conflicts counted last (none when unknown)."""
-    return {"conflict_count": desk().conflicts.count}
+    """What the menu on every page shows: how many conflicts wait to be settled (none once the
+    desk has locked)."""
+    if desk().keyring.locked:
+        return {"conflict_count": None}
+    with review() as r:
+        return {"conflict_count": r.conflict_count()}
 
 
 def _lock() -> tuple[str, int]:

@@ -13,7 +13,7 @@ from ..service import Review
 from ..service.team import ConflictView
 from ..wording import waiting
 from ..workspace import WorkspaceError
-from .app import desk, review
+from .app import review
 from .forms import required, required_int
 
 blueprint = Blueprint("team", __name__)
@@ -57,7 +57,6 @@ def share() -> str:
 def merge() -> str:
     with review() as r:
         merged = r.merge(Path(required("file")).expanduser())
-    desk().conflicts.found(merged.conflicts)
     return render_template("merged.html", merged=merged, waiting=waiting(merged.waiting))
 
 
@@ -71,7 +70,6 @@ def _still_numbered(views: list[ConflictView], number: int) -> bool:
 def conflicts() -> str:
     with review() as r:
         views = r.conflicts()
-    desk().conflicts.found(len(views))
     return render_template("conflicts.html", conflicts=views)
 
 

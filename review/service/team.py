@@ -10,13 +10,12 @@ back in the tables. An import syncs too, so a link waiting for its tip counts on
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, union, update
+from sqlalchemy import func, select, union
 
 from keys.exchange import (
     MAX_FILE_BYTES,
@@ -30,21 +29,12 @@ from keys.private_files import open_new
 from keys.signing import KeyKind, VerifyKey, parse_verify_key
 
 from ..models import (
-    AchMark,
-    Claim,
-    CredibilityOverride,
-    Hypothesis,
     Link,
-    Note,
-    Relation,
     Setting,
     SignOff,
     Source,
-    SourceGrade,
     TeamBatch,
-    TeamId,
     TeamMember,
-    TeamPlaced,
     Tip,
     WaitingLink,
 )
@@ -61,20 +51,16 @@ from ..team_merge import (
 )
 from ..team_state import (
     SEPARATOR,
-    SHARED_STATUSES,
-    State,
     check_change,
-    joined,
     own_writes,
-    placeable,
 )
 from ..workspace import Workspace, WorkspaceError
+from .team_tables import Tables, TeamTables
 
 SHARED_CLOCK = "team_shared_clock"  # the newest of this reviewer's changes already shared
+CONFLICTS = "team_conflicts"  # the conflicts the last sync found, sealed
 MAX_NAME = 40
 YOU = "you"
-UID_BYTES = 12
-NUMBERED = {"claim": Claim, "hypothesis": Hypothesis, "note": Note}  # kinds with local numbers
 
 
 @dataclass(frozen=True)
@@ -252,8 +238,14 @@ class Team:
     # -- conflicts and sign-offs -------------------------------------------------------------
 
     def conflicts(self) -> list[ConflictView]:
-        """Fields two reviewers edited concurrently, each with its values and authors."""
-        return self._conflicts(self._sync())
+        """Fields two reviewers edited concurrently, each with its values and authors, as the
+        last sync found them (a merge, a share, an import, a settling or a sign-off): an edit
+        made here since cannot add one, only settle one."""
+        return self._describe(self._kept_conflicts())
+
+    def conflict_count(self) -> int:
+        """How many conflicts ``conflicts`` lists, cheaply (for a menu)."""
+        return len(self._kept_conflicts())
 
     def settle(self, number: int, keep: int = 1) -> ConflictView:
         """Settle a conflict by writing the ``keep``-th of its values again (1: the one shown)."""
@@ -264,7 +256,7 @@ class Team:
         conflict = found[number - 1]
         if not 1 <= keep <= len(conflict.changes):
             raise WorkspaceError(f"conflict {number} has values 1 to {len(conflict.changes)}")
-        view = self._conflicts(replica)[number - 1]
+        view = self._describe(found)[number - 1]
         self._write(replica, [(conflict.key, conflict.changes[keep - 1].value)])
         return view
 
@@ -273,7 +265,7 @@ class Team:
         its evidence cannot: the check is someone else's."""
         replica = self._sync()
         claim = self.workspace.claim(claim_id)
-        uid = self._uids("claim")[claim.id]
+        uid = TeamTables(self.workspace).uids("claim")[claim.id]
         me = self._own_key().raw
         linkers = {
             fields["stance"].stamp.author
@@ -341,140 +333,49 @@ class Team:
     def _sync(self, incoming: Iterable[Change] = ()) -> Replica:
         """Capture the edits made here, merge ``incoming``, and place the result in the tables."""
         replica = self._replica()
-        local = self._local()
-        query = select(TeamPlaced.kind, TeamPlaced.record)
-        placed = {(kind, record) for kind, record in self.workspace.session.execute(query)}
+        tables = TeamTables(self.workspace)
+        winners = replica.winners()  # what the tables were last made to hold
+        held = tables.read(winners)
         own = [
             replica.write(kind, record, name, value)
-            for (kind, record), name, value in own_writes(replica.winners(), local, placed)
+            for (kind, record), name, value in own_writes(winners, held.state, held.placed)
         ]
         self._keep([*own, *replica.merge(incoming)])
-        self._place(replica, local)
+        self._place(replica, tables, held)
         return replica
 
     def _write(
         self, replica: Replica, writes: Iterable[tuple[tuple[str, str, str], Value]]
     ) -> None:
         """Write fields as this reviewer (the replica has just been synced) and place them."""
+        tables = TeamTables(self.workspace)
+        held = tables.read(replica.winners())
         self._keep([replica.write(*key, value) for key, value in writes])
-        self._place(replica, self._local())
+        self._place(replica, tables, held)
 
-    # -- between the tables and the team's records -------------------------------------------
+    def _place(self, replica: Replica, tables: TeamTables, held: Tables) -> None:
+        tables.place(replica.winners(), held)
+        kept = [
+            [*conflict.key, [change.to_json() for change in conflict.changes]]
+            for conflict in _field_conflicts(replica)
+        ]
+        sealed = self.workspace.seal(json.dumps(kept, separators=(",", ":")))
+        self.workspace.session.merge(Setting(name=CONFLICTS, value=sealed))
 
-    def _uids(self, kind: str) -> dict[int, str]:
-        """The team-wide id of each local claim, hypothesis or note; new ones are given one."""
-        session = self.workspace.session
-        model: Any = NUMBERED[kind]
-        query = select(TeamId.local_id, TeamId.uid).where(TeamId.kind == kind)
-        mapped = {local_id: uid for local_id, uid in session.execute(query)}
-        present = set(session.scalars(select(model.id)))
-        for local_id in present - mapped.keys():
-            mapped[local_id] = secrets.token_hex(UID_BYTES)
-            session.add(TeamId(kind=kind, local_id=local_id, uid=mapped[local_id]))
-        gone = mapped.keys() - present
-        if gone:
-            session.execute(delete(TeamId).where(TeamId.kind == kind, TeamId.local_id.in_(gone)))
-        session.flush()
-        return {local_id: uid for local_id, uid in mapped.items() if local_id in present}
+    def _kept_conflicts(self) -> list[Conflict]:
+        found = self.workspace.session.get(Setting, CONFLICTS)
+        if found is None:
+            return []
+        return [
+            Conflict((kind, record, name), tuple(Change.from_json(c) for c in changes))
+            for kind, record, name, changes in json.loads(self.workspace.unseal(found.value))
+        ]
 
-    def _local(self) -> State:
-        """What the tables hold, as team records (sign-offs are placed only: see ``sign_off``)."""
-        w, session = self.workspace, self.workspace.session
-        claims, hypotheses, notes = (
-            self._uids("claim"),
-            self._uids("hypothesis"),
-            self._uids("note"),
-        )
-        text = w.unseal
-
-        def optional(sealed: bytes | None) -> str | None:
-            return None if sealed is None else text(sealed)
-
-        state: State = {}
-        for claim_id, sealed in session.execute(select(Claim.id, Claim.text)):
-            state["claim", claims[claim_id]] = {"text": text(sealed)}
-        for hypothesis_id, sealed in session.execute(select(Hypothesis.id, Hypothesis.text)):
-            state["hypothesis", hypotheses[hypothesis_id]] = {"text": text(sealed)}
-        for note_id, tip, sealed in session.execute(select(Note.id, Note.tip_id, Note.text)):
-            state["note", notes[note_id]] = {"tip": tip, "text": text(sealed)}
-        for link in session.scalars(select(Link)):
-            state["link", joined(link.tip_id, claims[link.claim_id])] = {
-                "stance": link.stance,
-                "basis": link.basis,
-                "quote": optional(link.quote),
-            }
-        for relation in session.scalars(select(Relation)):
-            state["relation", joined(relation.source_a, relation.source_b)] = {
-                "kind": relation.kind,
-                "note": optional(relation.note),
-            }
-        for tip, status in session.execute(
-            select(Tip.id, Tip.status).where(Tip.status.in_(SHARED_STATUSES))
-        ):
-            state["mark", tip] = {"status": status}
-        for grade in session.scalars(select(SourceGrade)):
-            state["grade", grade.source_id] = {
-                "reliability": grade.reliability,
-                "note": optional(grade.note),
-            }
-        for override in session.scalars(select(CredibilityOverride)):
-            state["credibility", claims[override.claim_id]] = {
-                "credibility": override.credibility,
-                "reason": text(override.reason),
-            }
-        for mark in session.scalars(select(AchMark)):
-            state["ach", joined(hypotheses[mark.hypothesis_id], claims[mark.claim_id])] = {
-                "mark": mark.mark,
-                "reason": optional(mark.reason),
-            }
-        return state
-
-    def _place(self, replica: Replica, local: State) -> None:
-        """Make the tables hold the team's placeable records, and nothing else of the team's."""
-        session = self.workspace.session
-        tips = set(session.scalars(select(Tip.id)))
-        sources = set(session.scalars(select(Source.id)))
-        placement = placeable(replica.winners(), tips, sources)
-        wanted = {ref: values for ref, values in placement.placed.items() if ref[0] != "signoff"}
-        rows = _Rows(self.workspace, self._uids)
-        with session.no_autoflush:  # rows go in a kind at a time, not one by one
-            for ref in sorted(local.keys() - wanted.keys(), key=_dependents_first):
-                rows.remove(ref)
-            rows.write_out()
-            for kind in ORDER:  # a kind's new rows are numbered before the next kind names them
-                for ref in sorted(r for r in wanted if r[0] == kind and local.get(r) != wanted[r]):
-                    rows.put(ref, wanted[ref], local.get(ref))
-                rows.write_out()
-        session.execute(delete(TeamPlaced))
-        if wanted:
-            session.execute(
-                insert(TeamPlaced), [{"kind": kind, "record": record} for kind, record in wanted]
-            )
-        claims = {uid: local_id for local_id, uid in self._uids("claim").items()}
-        session.execute(delete(SignOff))
-        session.add_all(
-            SignOff(claim_id=claims[uid], reviewer=reviewer, evidence=str(evidence))
-            for (kind, uid), values in placement.placed.items()
-            if kind == "signoff"
-            for reviewer, evidence in values.items()
-        )
-        session.execute(delete(WaitingLink))
-        session.add_all(
-            WaitingLink(
-                claim_id=claims[record.partition(SEPARATOR)[2]],
-                tip_id=record.partition(SEPARATOR)[0],
-                stance=str(values["stance"]),
-                basis=str(values["basis"]),
-            )
-            for (_, record), values in placement.waiting.items()
-        )
-        session.flush()
-
-    def _conflicts(self, replica: Replica) -> list[ConflictView]:
+    def _describe(self, conflicts: Iterable[Conflict]) -> list[ConflictView]:
         names = self._names()
-        describe = _Describer(self.workspace, self._uids)
+        describe = _Describer(self.workspace, TeamTables(self.workspace).uids)
         views: list[ConflictView] = []
-        for conflict in _field_conflicts(replica):
+        for conflict in conflicts:
             kind, record, name = conflict.key
             views.append(
                 ConflictView(
@@ -491,17 +392,6 @@ class Team:
                 )
             )
         return views
-
-
-ORDER = ("claim", "hypothesis", "note", "link", "relation", "mark", "grade", "credibility", "ach")
-
-
-def _parents_first(ref: tuple[str, str]) -> tuple[int, str]:
-    return ORDER.index(ref[0]), ref[1]
-
-
-def _dependents_first(ref: tuple[str, str]) -> tuple[int, str]:
-    return -ORDER.index(ref[0]), ref[1]
 
 
 def _field_conflicts(replica: Replica) -> list[Conflict]:
@@ -527,111 +417,6 @@ def _evidence(workspace: Workspace, claim_id: int) -> str:
         ).order_by("tip_id")
     )
     return ",".join(f"{tip}:{stance}:{basis}" for tip, stance, basis in rows)
-
-
-SEALED_FIELDS = frozenset({"text", "quote", "note", "reason"})
-COLUMNS = {"tip": "tip_id"}  # a field named otherwise than its column
-JOINING: dict[str, Any] = {  # kind -> its table, and the team records its key columns name
-    "link": (Link, (("tip_id", None), ("claim_id", "claim"))),
-    "relation": (Relation, (("source_a", None), ("source_b", None))),
-    "grade": (SourceGrade, (("source_id", None),)),
-    "credibility": (CredibilityOverride, (("claim_id", "claim"),)),
-    "ach": (AchMark, (("hypothesis_id", "hypothesis"), ("claim_id", "claim"))),
-}
-
-
-class _Rows:
-    """Puts one team record into the tables, or takes it out."""
-
-    def __init__(self, workspace: Workspace, uids: Callable[[str], dict[int, str]]) -> None:
-        self.workspace = workspace
-        self.uids = uids
-        self.locals: dict[str, dict[str, int]] = {}
-        self.numbered: list[tuple[str, str, Any]] = []
-        self.inserts: dict[Any, list[dict[str, object]]] = {}
-        self.statuses: dict[str, list[str]] = {}
-
-    def local(self, kind: str, uid: str) -> int | None:
-        if kind not in self.locals:
-            self.locals[kind] = {u: i for i, u in self.uids(kind).items()}
-        return self.locals[kind].get(uid)
-
-    def _find(
-        self, kind: str, record: str, *, look: bool = True
-    ) -> tuple[Any, dict[str, object], Any]:
-        """The table of a record, its key columns, and its row if there is one (if ``look``)."""
-        model: Any
-        key: dict[str, object]
-        if kind in NUMBERED:
-            model, key = NUMBERED[kind], {"id": self.local(kind, record)}
-        else:
-            model, columns = JOINING[kind]
-            parts = record.split(SEPARATOR)
-            key = {
-                column: part if numbered is None else self.local(numbered, part)
-                for (column, numbered), part in zip(columns, parts, strict=True)
-            }
-        found = None
-        if look and None not in key.values():
-            found = self.workspace.session.get(model, tuple(key.values()))
-        return model, key, found
-
-    def remove(self, ref: tuple[str, str]) -> None:
-        kind, record = ref
-        if kind == "mark":
-            self.statuses.setdefault("read", []).append(record)
-            return
-        found = self._find(kind, record)[2]
-        if found is not None:
-            self.workspace.session.delete(found)
-        if kind in NUMBERED:  # a note's number can be given again: forget it now
-            self.workspace.session.execute(
-                delete(TeamId).where(TeamId.kind == kind, TeamId.uid == record)
-            )
-            self.locals.get(kind, {}).pop(record, None)
-
-    def put(
-        self, ref: tuple[str, str], values: dict[str, Value], before: dict[str, Value] | None
-    ) -> None:
-        """Write a record's values; ``before``: what the tables hold of it, None if nothing."""
-        kind, record = ref
-        if kind == "mark":
-            self.statuses.setdefault(str(values["status"]), []).append(record)
-            return
-        model, key, row = self._find(kind, record, look=before is not None)
-        columns = {
-            COLUMNS.get(name, name): self._stored(name, value)
-            for name, value in values.items()
-            if before is None or before.get(name, ...) != value
-        }
-        if row is not None:
-            for column, value in columns.items():
-                setattr(row, column, value)
-        elif kind in NUMBERED:
-            row = model(**columns)
-            self.workspace.session.add(row)
-            self.numbered.append((kind, record, row))
-        else:
-            self.inserts.setdefault(model, []).append({**key, **columns})
-
-    def _stored(self, name: str, value: Value) -> Value | bytes:
-        sealed = name in SEALED_FIELDS and value is not None
-        return self.workspace.seal(str(value)) if sealed else value
-
-    def write_out(self) -> None:
-        """Write the rows put so far, many at once, and number new claims, hypotheses, notes."""
-        session = self.workspace.session
-        session.flush()
-        for kind, record, row in self.numbered:
-            session.add(TeamId(kind=kind, local_id=row.id, uid=record))
-            self.locals.setdefault(kind, {})[record] = row.id
-        for model, rows in self.inserts.items():
-            session.execute(insert(model), rows)
-        for status, tips in self.statuses.items():
-            session.execute(update(Tip).where(Tip.id.in_(tips)).values(status=status))
-        self.numbered.clear()
-        self.inserts.clear()
-        self.statuses.clear()
 
 
 class _Describer:

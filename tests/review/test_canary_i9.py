@@ -34,7 +34,10 @@ from tests.support.review import Review, Reviewer, TipSpec, make_bundle
 AGE_MAGIC = b"age-encryption.org/v1\n"
 # Binary columns that are not sealed, and why; every other binary column the models declare must
 # hold only sealed values, so a new one is checked without anyone remembering to add it here.
-UNSEALED_COLUMNS = {("tips", "content_tag"): "a keyed HMAC fingerprint, 32 bytes"}
+UNSEALED_COLUMNS = {
+    ("tips", "content_tag"): "a keyed HMAC fingerprint, 32 bytes",
+    ("team_placed", "fingerprint"): "a keyed HMAC fingerprint of sealed cells, 32 bytes",
+}
 # Settings rows whose value is plain by design: no words of the source or the reviewer.
 PLAIN_SETTINGS = {"schema", "server_key"}
 
