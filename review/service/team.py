@@ -248,15 +248,21 @@ class Team:
         return len(self._kept_conflicts())
 
     def settle(self, number: int, keep: int = 1) -> ConflictView:
-        """Settle a conflict by writing the ``keep``-th of its values again (1: the one shown)."""
-        replica = self._sync()
-        found = _field_conflicts(replica)
-        if not 1 <= number <= len(found):
+        """Settle conflict ``number`` of ``conflicts`` by writing its ``keep``-th value again
+        (1: the one shown)."""
+        shown = self._kept_conflicts()
+        if not 1 <= number <= len(shown):
             raise WorkspaceError(f"no conflict {number}; `review conflicts` lists them")
-        conflict = found[number - 1]
+        conflict = shown[number - 1]
         if not 1 <= keep <= len(conflict.changes):
             raise WorkspaceError(f"conflict {number} has values 1 to {len(conflict.changes)}")
-        view = self._describe(found)[number - 1]
+        view = self._describe(shown)[number - 1]
+        replica = self._sync()
+        if all(found.key != conflict.key for found in _field_conflicts(replica)):
+            raise WorkspaceError(
+                f"conflict {number} was settled by an edit made here since it was listed; "
+                "`review conflicts` lists those left"
+            )
         self._write(replica, [(conflict.key, conflict.changes[keep - 1].value)])
         return view
 

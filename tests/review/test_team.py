@@ -157,6 +157,26 @@ def test_a_conflicting_edit_is_shown_to_both_until_one_settles_it(newsroom: News
     assert claim["text"] == loser
 
 
+def test_an_edit_here_settles_a_conflict_and_its_number_is_not_reused(
+    newsroom: Newsroom,
+) -> None:
+    """Writing the field again settles it; the listing's numbers stay those shown until the next
+    sync, so `settle 1` never keeps a value of another conflict."""
+    corroborated_claim(newsroom)
+    newsroom.send("Ana", "Ben")
+    newsroom["Ana"]("claim", "edit", "1", "In May")
+    newsroom["Ben"]("claim", "edit", "1", "In April")
+    newsroom.merge("Ana", newsroom.share("Ben"))
+    assert len(newsroom["Ana"].json("conflicts")) == 1
+
+    newsroom["Ana"]("claim", "edit", "1", "In the spring")
+    refused = newsroom["Ana"].fails("conflicts", "settle", "1", "--keep", "2")
+    assert "conflict 1 was settled by an edit made here since it was listed" in refused
+    newsroom.share("Ana")  # a sync: the edit is Ana's change, seen after both
+    assert newsroom["Ana"].json("conflicts") == []
+    assert newsroom["Ana"].json("claims")[0]["text"] == "In the spring"
+
+
 def test_files_from_outside_the_team_or_altered_on_the_way_are_refused_whole(
     newsroom: Newsroom, tmp_path: Path
 ) -> None:
