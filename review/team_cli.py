@@ -127,8 +127,9 @@ def _conflicts(review: Review, as_json: bool) -> None:
 
 conflicts = listing_group(
     _conflicts,
-    "List fields two reviewers changed at once, with each value and its author; "
-    "`conflicts settle` keeps one.",
+    "List fields two reviewers changed at once, with each value and its author, as your last "
+    "merge, share or import found them; `conflicts settle` keeps one, and so does editing the "
+    "field again.",
 )
 
 
