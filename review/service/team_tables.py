@@ -185,9 +185,10 @@ class TeamTables:
         writer = _Writer(self)
         prints = {ref: tables.prints[ref] for ref in wanted.keys() & held.keys()}
         with session.no_autoflush:  # rows go in a kind at a time, not one by one
-            for ref in sorted(held.keys() - wanted.keys(), key=lambda r: -ORDER.index(r[0])):
-                writer.remove(ref)
-            writer.write_out()
+            for kind in reversed(ORDER):  # each kind out before its parents: the database's
+                for ref in sorted(r for r in held.keys() - wanted.keys() if r[0] == kind):
+                    writer.remove(ref)  # cascades would otherwise take rows the session holds
+                writer.write_out()
             for kind in ORDER:  # a kind's new rows are numbered before the next kind names them
                 for ref in sorted(r for r in wanted if r[0] == kind and held.get(r) != wanted[r]):
                     prints[ref] = writer.put(ref, wanted[ref], held.get(ref))

@@ -46,6 +46,8 @@ from intake.limits import ProcessMemoryStorage, tor_circuit
 from intake.models import Chunk, Item, Source, Submission
 from intake.sessions import COOKIE_NAME
 from intake.store import Store, today
+from keys import courier_api as wire
+from keys.courier import KEY_HEADER
 from tests.support.forms import FORM_RETURNED
 from tests.support.intake import CSRF, VENV_BIN, LiveServer, table_counts
 from tests.support.ports import free_port
@@ -189,6 +191,20 @@ def test_i6_forged_posts_spend_the_budget_too(make_instance: Callable[..., Insta
     for _ in range(3):
         assert client.post("/login", data={"codename": "x"}).status_code == 400
     assert_page(client.post("/login", data={"codename": "x"}), 429, "Very busy right now")
+
+
+def test_i6_the_courier_budget_is_spent_per_courier_key(
+    make_instance: Callable[..., Instance],
+) -> None:
+    """Past its budget a courier key is turned away before any signature is checked; another
+    key, and the source pages (which spend budgets of their own), are not."""
+    client = create_app(make_instance(courier_limit="2/minute")).test_client()
+    fetch = wire.PREFIX + wire.BUNDLE
+    for _ in range(2):
+        assert client.get(fetch).status_code == 401  # unsigned, refused by the view
+    assert client.get(fetch).status_code == 429
+    assert client.get(fetch, headers={KEY_HEADER: "another-courier"}).status_code == 401
+    assert client.get("/").status_code == 200
 
 
 def test_i6_limiter_keys_never_on_remote_addr(make_instance: Callable[..., Instance]) -> None:
