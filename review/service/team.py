@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select, union
 
@@ -273,13 +272,12 @@ class Team:
         claim = self.workspace.claim(claim_id)
         uid = TeamTables(self.workspace).uids("claim")[claim.id]
         me = self._own_key().raw
-        linkers = {
-            fields["stance"].stamp.author
+        linkers = {  # whoever wrote what one of its live links says now
+            change.stamp.author
             for (kind, record), fields in replica.winners().items()
-            if kind == "link"
-            and record.endswith(SEPARATOR + uid)
-            and "stance" in fields
-            and not removed(fields)
+            if kind == "link" and record.endswith(SEPARATOR + uid) and not removed(fields)
+            for name, change in fields.items()
+            if name != REMOVED
         }
         if me in linkers and not withdraw:
             raise WorkspaceError(
@@ -379,7 +377,7 @@ class Team:
 
     def _describe(self, conflicts: Iterable[Conflict]) -> list[ConflictView]:
         names = self._names()
-        describe = _Describer(self.workspace, TeamTables(self.workspace).uids)
+        describe = _Describer(self.workspace)
         views: list[ConflictView] = []
         for conflict in conflicts:
             kind, record, name = conflict.key
@@ -428,19 +426,16 @@ def _evidence(workspace: Workspace, claim_id: int) -> str:
 class _Describer:
     """Names a team record the way the reviewer knows it here."""
 
-    def __init__(self, workspace: Workspace, uids: Any) -> None:
+    def __init__(self, workspace: Workspace) -> None:
         session = workspace.session
-        self.numbers = {
-            kind: {uid: local for local, uid in uids(kind).items()}
-            for kind in ("claim", "hypothesis")
-        }
+        self.tables = TeamTables(workspace)
         self.tips = short_ids(list(session.scalars(select(Tip.id))))
         query = select(Source.id, Source.pseudonym)
         self.sources = {source: pseudonym for source, pseudonym in session.execute(query)}
 
     def _numbered(self, kind: str, uid: str) -> str:
-        number = self.numbers[kind].get(uid)
-        return f"{kind} {number}" if number is not None else f"a {kind} removed here"
+        number = self.tables.local(kind, uid)
+        return f"{kind} {number}" if number is not None else f"a removed {kind}"
 
     def _tip(self, tip: str) -> str:
         short = self.tips.get(tip)

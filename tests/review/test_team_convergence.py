@@ -290,6 +290,10 @@ def _replacing(
     as what they stand for."""
     for pseudonym in sorted(names, key=len, reverse=True):
         text = text.replace(pseudonym, f"<{names[pseudonym]}>")
+    # a group is said in its pseudonyms' order, which each workspace draws for itself
+    text = re.sub(
+        r"<[^<>]+>(?: \+ <[^<>]+>)+", lambda m: " + ".join(sorted(m[0].split(" + "))), text
+    )
     text = re.sub(r"claim (\d+)", lambda m: f"claim <{claims.get(int(m[1]), m[1])}>", text)
     return re.sub(r"hypothesis (\d+)", lambda m: f"hypothesis <{hyps.get(int(m[1]), m[1])}>", text)
 

@@ -34,7 +34,7 @@ def pages(bench: Bench) -> Pages:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # ended before tests/source starts a Playwright of its own
 def playwright() -> Iterator[Any]:
     if not CHROMIUM.exists():
         message = f"CHROMIUM IS NOT INSTALLED at {CHROMIUM}: the desk's browser tests are SKIPPED."
@@ -46,7 +46,7 @@ def playwright() -> Iterator[Any]:
         yield found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(playwright: Any) -> Iterator[Any]:
     """One browser for the tests that need no profile of their own; each opens a context."""
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
