@@ -517,6 +517,12 @@ def bench_merge(root: Path, args: argparse.Namespace) -> None:
     with Workspace.open(root / "merged-0", reviewer) as workspace:
         merged_claims = Review(workspace).claim_count()
         conflicts = len(Review(workspace).conflicts())
+
+    def sync_nothing_new() -> None:
+        with Workspace.open(root / "merged-0", reviewer) as workspace:
+            Review(workspace).sync_team()
+
+    resynced, _ = best_of(args.repeat, sync_nothing_new)
     if merged_claims != OWN_CLAIMS + MERGE_MIX["claims"][0]:
         sys.exit(f"the merged workspace holds {merged_claims} claims")
     mix = ", ".join(f"{number:,} {kind}" for kind, (number, _) in MERGE_MIX.items())
@@ -533,6 +539,10 @@ def bench_merge(root: Path, args: argparse.Namespace) -> None:
     print(
         f"  reference, opening the file (decrypt, verify, parse) and nothing else: {reference}; "
         f"the merge takes {took.wall / reference.wall:.0f}x as long"
+    )
+    print(
+        f"  a sync with nothing new (an import's, or before a share), in the merged workspace of "
+        f"{OWN_CLAIMS + MERGE_MIX['claims'][0]:,} claims: {resynced}"
     )
     print(f"  peak RSS {rss:.0f} MiB")
 

@@ -375,7 +375,9 @@ class Team:
             for kind, record, name, changes in json.loads(self.workspace.unseal(found.value))
         ]
 
-    def _describe(self, conflicts: Iterable[Conflict]) -> list[ConflictView]:
+    def _describe(self, conflicts: Sequence[Conflict]) -> list[ConflictView]:
+        if not conflicts:
+            return []
         names = self._names()
         describe = _Describer(self.workspace)
         views: list[ConflictView] = []
