@@ -10,7 +10,7 @@ back in the tables. An import syncs too, so a link waiting for its tip counts on
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,11 +54,12 @@ from ..team_state import (
     own_writes,
 )
 from ..workspace import Workspace, WorkspaceError
-from .team_tables import Tables, TeamTables
+from .team_tables import TeamTables
 
 SHARED_CLOCK = "team_shared_clock"  # the newest of this reviewer's changes already shared
 CONFLICTS = "team_conflicts"  # the conflicts the last sync found, sealed
 MAX_NAME = 40
+Write = tuple[tuple[str, str, str], Value]  # a field (kind, record, name) and its new value
 YOU = "you"
 
 
@@ -146,12 +147,12 @@ class Team:
         except (ValueError, ExchangeError):
             raise WorkspaceError(
                 f"{key!r} is not a workspace key; ask your teammate for the cairnreviewer1... "
-                'key `review team list` shows them beside "you"'
+                'key `review team` shows them beside "you"'
             ) from None
         name = _one_line(name)
         if not name or len(name) > MAX_NAME:
             raise WorkspaceError(f"give the teammate a name of 1 to {MAX_NAME} characters")
-        text = str(VerifyKey(member.raw, KeyKind.REVIEWER))
+        text = str(member)
         for other in self.team():
             if other.name.lower() == name.lower() and other.key != text:
                 raise WorkspaceError(f"{other.name!r} already names another key; choose another")
@@ -165,7 +166,7 @@ class Team:
         """Stop sharing with a teammate and refuse their files; their work merged so far stays."""
         found = [m for m in self.team() if m.name.lower() == _one_line(name).lower()]
         if not found or found[0].you:
-            raise WorkspaceError(f"no teammate named {name!r}; `review team list` lists them")
+            raise WorkspaceError(f"no teammate named {name!r}; `review team` lists them")
         row = self.workspace.session.get_one(TeamMember, found[0].key)
         row.removed = True
         return Member(found[0].name, row.key, False, True)
@@ -256,35 +257,42 @@ class Team:
         if not 1 <= keep <= len(conflict.changes):
             raise WorkspaceError(f"conflict {number} has values 1 to {len(conflict.changes)}")
         view = self._describe(shown)[number - 1]
-        replica = self._sync()
-        if all(found.key != conflict.key for found in _field_conflicts(replica)):
-            raise WorkspaceError(
-                f"conflict {number} was settled by an edit made here since it was listed; "
-                "`review conflicts` lists those left"
-            )
-        self._write(replica, [(conflict.key, conflict.changes[keep - 1].value)])
+
+        def keep_the_value(replica: Replica) -> list[Write]:
+            if all(found.key != conflict.key for found in _field_conflicts(replica)):
+                raise WorkspaceError(
+                    f"conflict {number} was settled by an edit made here since it was listed; "
+                    "`review conflicts` lists those left"
+                )
+            return [(conflict.key, conflict.changes[keep - 1].value)]
+
+        self._sync(then=keep_the_value)
         return view
 
     def sign_off(self, claim_id: int, *, withdraw: bool = False) -> SignOffView:
         """Sign off a claim as checked, or withdraw the sign-off. A reviewer who linked any of
         its evidence cannot: the check is someone else's."""
-        replica = self._sync()
         claim = self.workspace.claim(claim_id)
         uid = TeamTables(self.workspace).uids("claim")[claim.id]
         me = self._own_key().raw
-        linkers = {  # whoever wrote what one of its live links says now
-            change.stamp.author
-            for (kind, record), fields in replica.winners().items()
-            if kind == "link" and record.endswith(SEPARATOR + uid) and not removed(fields)
-            for name, change in fields.items()
-            if name != REMOVED
-        }
-        if me in linkers and not withdraw:
-            raise WorkspaceError(
-                f"you linked evidence to claim {claim_id}, so its sign-off is a teammate's to give"
-            )
-        value = None if withdraw else _evidence(self.workspace, claim.id)
-        self._write(replica, [(("signoff", uid, me.hex()), value)])
+
+        def sign(replica: Replica) -> list[Write]:
+            linkers = {  # whoever wrote what one of its live links says now
+                change.stamp.author
+                for (kind, record), fields in replica.winners().items()
+                if kind == "link" and record.endswith(SEPARATOR + uid) and not removed(fields)
+                for name, change in fields.items()
+                if name != REMOVED
+            }
+            if me in linkers and not withdraw:
+                raise WorkspaceError(
+                    f"you linked evidence to claim {claim_id}, so its sign-off is a teammate's "
+                    "to give"
+                )
+            value = None if withdraw else _evidence(self.workspace, claim.id)
+            return [(("signoff", uid, me.hex()), value)]
+
+        self._sync(then=sign)
         return SignOffView(claim.id, self._names()[me], True)
 
     def sign_offs(self) -> dict[int, list[SignOffView]]:
@@ -310,7 +318,7 @@ class Team:
     # -- the replica -------------------------------------------------------------------------
 
     def _own_key(self) -> VerifyKey:
-        return VerifyKey(self.workspace.signing_key.verify_key.raw, KeyKind.REVIEWER)
+        return self.workspace.signing_key.verify_key
 
     def _names(self) -> dict[bytes, str]:
         return {parse_verify_key(m.key, KeyKind.REVIEWER).raw: m.name for m in self.team()}
@@ -334,8 +342,13 @@ class Team:
             text = json.dumps([change.to_json() for change in changes], separators=(",", ":"))
             self.workspace.session.add(TeamBatch(changes=self.workspace.seal(text)))
 
-    def _sync(self, incoming: Iterable[Change] = ()) -> Replica:
-        """Capture the edits made here, merge ``incoming``, and place the result in the tables."""
+    def _sync(
+        self,
+        incoming: Iterable[Change] = (),
+        then: Callable[[Replica], Iterable[Write]] | None = None,
+    ) -> Replica:
+        """Capture the edits made here, merge ``incoming``, write what ``then`` says as this
+        reviewer, and place the result in the tables."""
         replica = self._replica()
         tables = TeamTables(self.workspace)
         winners = replica.winners()  # what the tables were last made to hold
@@ -344,20 +357,9 @@ class Team:
             replica.write(kind, record, name, value)
             for (kind, record), name, value in own_writes(winners, held.state, held.placed)
         ]
-        self._keep([*own, *replica.merge(incoming)])
-        self._place(replica, tables, held)
-        return replica
-
-    def _write(
-        self, replica: Replica, writes: Iterable[tuple[tuple[str, str, str], Value]]
-    ) -> None:
-        """Write fields as this reviewer (the replica has just been synced) and place them."""
-        tables = TeamTables(self.workspace)
-        held = tables.read(replica.winners())
-        self._keep([replica.write(*key, value) for key, value in writes])
-        self._place(replica, tables, held)
-
-    def _place(self, replica: Replica, tables: TeamTables, held: Tables) -> None:
+        merged = replica.merge(incoming)
+        written = [replica.write(*key, value) for key, value in (then(replica) if then else ())]
+        self._keep([*own, *merged, *written])
         tables.place(replica.winners(), held)
         kept = [
             [*conflict.key, [change.to_json() for change in conflict.changes]]
@@ -365,6 +367,7 @@ class Team:
         ]
         sealed = self.workspace.seal(json.dumps(kept, separators=(",", ":")))
         self.workspace.session.merge(Setting(name=CONFLICTS, value=sealed))
+        return replica
 
     def _kept_conflicts(self) -> list[Conflict]:
         found = self.workspace.session.get(Setting, CONFLICTS)

@@ -109,6 +109,10 @@ class TeamTables:
         """Remember the local number just given to a claim, hypothesis or note."""
         self._locals.setdefault(kind, {})[uid] = local_id
 
+    def forget(self, kind: str, uid: str) -> None:
+        """Forget the local number of a claim, hypothesis or note just taken out."""
+        self._locals.get(kind, {}).pop(uid, None)
+
     # -- reading -----------------------------------------------------------------------------
 
     def placed(self) -> dict[Ref, Fingerprint]:
@@ -173,7 +177,7 @@ class TeamTables:
 
     # -- placing -----------------------------------------------------------------------------
 
-    def place(self, winners: Mapping[Ref, Mapping[str, Change]], tables: Tables) -> Placement:
+    def place(self, winners: Mapping[Ref, Mapping[str, Change]], tables: Tables) -> None:
         """Make the tables hold the team's placeable records and nothing else of the team's;
         ``tables``: what they hold now."""
         session = self.workspace.session
@@ -196,7 +200,6 @@ class TeamTables:
         self._keep_prints(tables.placed, prints)
         self._place_sign_offs_and_waiting(placement)
         session.flush()
-        return placement
 
     def _keep_prints(self, before: dict[Ref, Fingerprint], prints: dict[Ref, Fingerprint]) -> None:
         session = self.workspace.session
@@ -283,7 +286,7 @@ class _Writer:
             self.workspace.session.execute(
                 delete(TeamId).where(TeamId.kind == kind, TeamId.uid == record)
             )
-            self.tables.uids(kind)
+            self.tables.forget(kind, record)
 
     def put(
         self, ref: Ref, values: dict[str, Value], before: dict[str, Value] | None
