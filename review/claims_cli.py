@@ -223,7 +223,7 @@ def claims(review: Review, threshold: int, as_json: bool) -> None:
             ]
         )
         return
-    team = bool(sign_offs) or len(review.team()) > 1
+    team = review.in_team()
     headings = ["Claim", "Grade", "Status", "Support", "Text", "Groups", "To settle it"]
     table = Table(*headings, *(["Signed off"] if team else []))
     for view in views:

@@ -25,7 +25,7 @@ def claims() -> str:
             desk().threshold, with_evidence=False, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
         sign_offs = r.sign_offs()
-        in_team = len(r.team()) > 1 or bool(sign_offs)
+        in_team = r.in_team()
     return render_template(
         "claims.html",
         claims=views,
@@ -51,14 +51,15 @@ def claim(claim_id: int) -> str:
         view = r.claim(claim_id, desk().threshold)
         what_if = r.what_if(claim_id, desk().threshold)
         sign_offs = r.sign_offs().get(claim_id, [])
-        you, *teammates = r.team()
+        you = r.team()[0]
+        in_team = r.in_team()
         waiting = [w for w in r.waiting_links() if w.claim == claim_id]
     return render_template(
         "claim.html",
         claim=view,
         words=status_words,
         what_if=what_if,
-        in_team=bool(teammates or sign_offs),
+        in_team=in_team,
         signed=signed_off(sign_offs, view.status),
         signed_by_you=any(s.reviewer == you.name for s in sign_offs),
         waiting=[waiting_link(w.tip, w.stance, w.basis) for w in waiting],

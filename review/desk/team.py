@@ -10,9 +10,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..service import Review
-from ..service.team import ConflictView
 from ..wording import waiting
-from ..workspace import WorkspaceError
 from .app import review
 from .forms import required, required_int
 
@@ -60,12 +58,6 @@ def merge() -> str:
     return render_template("merged.html", merged=merged, waiting=waiting(merged.waiting))
 
 
-def _still_numbered(views: list[ConflictView], number: int) -> bool:
-    """Whether conflict ``number`` is still the record and field the form was shown for."""
-    said = (request.form.get("record"), request.form.get("field"))
-    return 1 <= number <= len(views) and (views[number - 1].record, views[number - 1].field) == said
-
-
 @blueprint.get("/conflicts")
 def conflicts() -> str:
     with review() as r:
@@ -77,7 +69,5 @@ def conflicts() -> str:
 def settle(number: int) -> Response:
     """Keep one value; refused if the conflicts changed since the page numbered them."""
     with review() as r:
-        if not _still_numbered(r.conflicts(), number):
-            raise WorkspaceError("the conflicts changed since that page was shown; look again")
-        r.settle(number, required_int("keep"))
+        r.settle(number, required_int("keep"), shown_as=(required("record"), required("field")))
     return redirect(url_for("team.conflicts"), 303)

@@ -18,7 +18,7 @@ from ..report import build_report, to_html, to_markdown
 from ..workspace import Workspace, WorkspaceError
 from .choices import one_of
 from .hypotheses import matrix
-from .team import Member, SignOffView
+from .team import SignOffView
 
 DEFAULT_BASIS = "secondhand"
 REPORT_FORMATS = ("md", "html")
@@ -56,8 +56,8 @@ def _named(row: Relation, names: dict[str, str]) -> tuple[str, str, str]:
 class Claims:
     workspace: Workspace
 
-    def team(self) -> list[Member]:
-        """This reviewer and the teammates they pinned (review.service.team)."""
+    def in_team(self) -> bool:
+        """Whether this workspace works in a team (review.service.team)."""
         raise NotImplementedError
 
     def sign_offs(self) -> dict[int, list[SignOffView]]:
@@ -198,7 +198,7 @@ class Claims:
         today = datetime.date.today().isoformat()
         claims = assess(workspace, threshold)
         ach = matrix(workspace, threshold)
-        team = len(self.team()) > 1
+        team = self.in_team()
         sign_offs = self.sign_offs()
         built = build_report(
             today, threshold, claims, group_of, relations, ach, team=team, sign_offs=sign_offs

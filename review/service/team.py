@@ -139,6 +139,14 @@ class Team:
         ]
         return [you, *sorted(others, key=lambda m: (m.removed, m.name.lower()))]
 
+    def in_team(self) -> bool:
+        """Whether this workspace works in a team: a teammate pinned, or a sign-off merged."""
+        session = self.workspace.session
+        teammates = select(TeamMember.key).where(TeamMember.key != str(self._own_key()))
+        return session.scalar(select(teammates.exists())) or bool(
+            session.scalar(select(select(SignOff.claim_id).exists()))
+        )
+
     def add_member(self, key: str, name: str) -> Member:
         """Pin a teammate's workspace key under a name, or rename one; your own key names you."""
         try:
@@ -247,9 +255,12 @@ class Team:
         """How many conflicts ``conflicts`` lists, cheaply (for a menu)."""
         return len(self._kept_conflicts())
 
-    def settle(self, number: int, keep: int = 1) -> ConflictView:
+    def settle(
+        self, number: int, keep: int = 1, *, shown_as: tuple[str, str] | None = None
+    ) -> ConflictView:
         """Settle conflict ``number`` of ``conflicts`` by writing its ``keep``-th value again
-        (1: the one shown)."""
+        (1: the one shown). ``shown_as``: the record and field the reviewer saw numbered so,
+        refused if the list has changed since."""
         shown = self._kept_conflicts()
         if not 1 <= number <= len(shown):
             raise WorkspaceError(f"no conflict {number}; `review conflicts` lists them")
@@ -257,6 +268,8 @@ class Team:
         if not 1 <= keep <= len(conflict.changes):
             raise WorkspaceError(f"conflict {number} has values 1 to {len(conflict.changes)}")
         view = self._describe(shown)[number - 1]
+        if shown_as is not None and (view.record, view.field) != shown_as:
+            raise WorkspaceError("the conflicts changed since that page was shown; look again")
 
         def keep_the_value(replica: Replica) -> list[Write]:
             if all(found.key != conflict.key for found in _field_conflicts(replica)):
