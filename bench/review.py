@@ -73,7 +73,7 @@ from keys.bundle import BundleItem, write_bundle
 from keys.exchange import open_exchange, team_identity
 from keys.identity_file import read_identity_file, write_identity_file
 from keys.sealed import ItemWriter, open_item
-from keys.signing import KeyKind, SigningKey, VerifyKey, parse_verify_key
+from keys.signing import KeyKind, SigningKey, parse_verify_key
 from review.ach import MARKS, Ranking, rank
 from review.assessment import assess, evidence, relations, statuses
 from review.corroboration import (
@@ -456,7 +456,7 @@ def write_own_work(workspace: Workspace, rng: random.Random) -> None:
 
 
 def own_key(workspace: Workspace) -> str:
-    return str(VerifyKey(workspace.signing_key.verify_key.raw, KeyKind.REVIEWER))
+    return Review(workspace).team()[0].key
 
 
 def merge_copy(file: Path, identity: age.X25519Identity, copy: Path) -> int:

@@ -27,6 +27,7 @@ from limits.storage import MemoryStorage
 from werkzeug.exceptions import TooManyRequests
 
 from keys.courier import KEY_HEADER
+from keys.web_session import lookup_id
 
 from .instance import Config
 from .sessions import COOKIE_NAME, SESSION_SOURCE_KEY
@@ -117,7 +118,7 @@ def _circuit_key() -> str:
 
 def _session_key() -> str:
     token = request.cookies.get(COOKIE_NAME, "")
-    return "session:" + hashlib.sha256(token.encode()).hexdigest()
+    return "session:" + lookup_id(token)
 
 
 def _courier_key() -> str:

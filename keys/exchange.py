@@ -77,7 +77,7 @@ def seal_exchange(
     body = canonical_json(
         {
             "v": FORMAT_VERSION,
-            "signer": str(VerifyKey(signer.verify_key.raw, KeyKind.REVIEWER)),
+            "signer": str(signer.verify_key),
             "recipients": sorted(str(r) for r in recipients),
             "changes": list(changes),
         }

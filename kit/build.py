@@ -21,6 +21,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+from keys.private_files import open_new
 from keys.signing import KeyKind, SigningKey, parse_signing_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,8 +170,8 @@ def release_key(path: str | None, out: Path) -> SigningKey:
 
 def new_release_key(path: Path) -> None:
     key = SigningKey.generate(KeyKind.RELEASE)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
-        file.write(f"{key}\n")
+    with open_new(path) as file:
+        file.write(f"{key}\n".encode())
     print(f"Wrote the release key {path}; give reviewers its public half: {key.verify_key}")
 
 

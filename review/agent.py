@@ -163,9 +163,9 @@ def serve(path: Path, identity: age.X25519Identity, seconds: float) -> None:
 
 def _main(path: str, seconds: str) -> None:
     """The agent process: the identity comes on standard input, never on the command line."""
+    forbid_core_dumps()  # before the identity is read: no dump or ptrace ever sees it
     identity = age.parse_identity(sys.stdin.readline().strip())
     sys.stdin.close()
-    forbid_core_dumps()
     warning = lock_memory()
     sys.stdout.write(f"ready {warning or ''}\n")
     sys.stdout.close()

@@ -227,7 +227,7 @@ def assess(
             quoted_query = quoted_query.where(Link.claim_id.in_(only))
         quoted = session.execute(quoted_query)
         quotes = {(claim, tip): workspace.unseal_optional(quote) for claim, tip, quote in quoted}
-    days = {tip: day for tip, day in session.execute(select(Tip.id, Tip.day))}
+        days = {tip: day for tip, day in session.execute(select(Tip.id, Tip.day))}
     found = sides(workspace, only)
     grade_of = source_grades(workspace)
     overridden = overrides(workspace, only)

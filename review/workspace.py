@@ -12,6 +12,7 @@ identity file opens the workspace key, and the workspace key opens everything th
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import sqlite3
@@ -135,12 +136,23 @@ class Workspace:
         setting = self.session.get(Setting, "server_key")
         return None if setting is None else parse_verify_key(setting.value.decode(), KeyKind.SERVER)
 
+    def server_key(self) -> VerifyKey:
+        """The pinned server key, which everything from the server must be signed by."""
+        key = self.pinned_server_key()
+        if key is None:
+            raise WorkspaceError(
+                "no server key is pinned; pin the one the operator gave you with "
+                "`review trust cairnserver1...`"
+            )
+        return key
+
     def pin_server_key(self, key: VerifyKey) -> None:
         self.session.merge(Setting(name="server_key", value=str(key).encode()))
 
-    @property
+    @functools.cached_property
     def signing_key(self) -> SigningKey:
-        """The workspace's own Ed25519 key, which signs reply bundles."""
+        """The workspace's own Ed25519 key, which signs acks, reply bundles and exchange files;
+        opened once (it is written only when the workspace is made)."""
         setting = self.session.get_one(Setting, "signing_key")
         return parse_signing_key(self.unseal(setting.value), KeyKind.REVIEWER)
 
