@@ -13,7 +13,7 @@ from .flag_choice import choice_flag, chosen
 from .output import cell, console, done, json_option, listing_group, print_json, say
 from .service import Review
 from .text_input import optional_text, read_text, text_file_option
-from .wording import counted
+from .wording import ach_notes, counted
 from .workspace_cli import with_review
 
 
@@ -70,10 +70,7 @@ def _matrix(review: Review, threshold: int, as_json: bool) -> None:
     for row in found.evidence:
         marks = [found.mark(h.id, row.claim) for h in found.hypotheses]
         symbols = [SYMBOLS[m.mark] if m else "" for m in marks]
-        notes = [] if row.diagnostic else ["not diagnostic"]
-        notes += ["sensitive: the ranking rests on it"] if row.sensitive else []
-        notes += [] if row.groups else ["weighs nothing: no independent support"]
-        cells = (f"{row.claim} {row.text}", row.grade, row.groups, *symbols, "; ".join(notes))
+        cells = (f"{row.claim} {row.text}", row.grade, row.groups, *symbols, ach_notes(row))
         table.add_row(*map(cell, cells))
     table.add_row(
         *map(cell, ("Weighted inconsistency", "", "", *(h.score for h in found.hypotheses), ""))

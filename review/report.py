@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .ach import SYMBOLS as ACH_SYMBOLS
-from .ach import EvidenceRow, Matrix
+from .ach import Matrix
 from .assessment import ClaimView, EvidenceView, Members
 from .grading import CREDIBILITY_WORDS, RELIABILITY_WORDS
 from .printable import one_line, printable
-from .wording import SignedOff, signed_off, signers, support
+from .wording import SignedOff, ach_notes, signed_off, signers, support
 
 SYMBOLS = {
     "supports": "●",
@@ -71,11 +71,10 @@ def build_report(
     relations: tuple[tuple[str, str, str], ...],
     ach: Matrix,
     *,
-    team: bool = False,
-    sign_offs: Mapping[int, Sequence[SignedOff]] | None = None,
+    team: bool,
+    sign_offs: Mapping[int, Sequence[SignedOff]],
 ) -> Report:
     linked = {group_of[e.source] for claim in claims for e in claim.evidence}
-    found = {} if sign_offs is None else sign_offs
     return Report(
         day,
         threshold,
@@ -84,8 +83,8 @@ def build_report(
         group_of,
         relations,
         ach,
-        team or bool(found),
-        found,
+        team,
+        sign_offs,
     )
 
 
@@ -130,13 +129,6 @@ def _ach_mark(matrix: Matrix, hypothesis: int, claim: int) -> str:
     """A matrix cell in Heuer's letters and in words, so it reads the same without colour."""
     found = matrix.mark(hypothesis, claim)
     return "" if found is None else f"{ACH_SYMBOLS[found.mark]} {found.mark}"
-
-
-def _ach_notes(row: EvidenceRow) -> str:
-    notes = [] if row.diagnostic else ["not diagnostic"]
-    notes += ["sensitive: the ranking changes without it"] if row.sensitive else []
-    notes += [] if row.groups else ["weighs nothing: no independent support"]
-    return "; ".join(notes)
 
 
 def _ach_intro(matrix: Matrix) -> list[str]:
@@ -218,7 +210,7 @@ def to_markdown(report: Report) -> str:
         for row in ach.evidence:
             cells = [_ach_mark(ach, h.id, row.claim) for h in ach.hypotheses]
             lines.append(
-                f"| {row.claim} | {row.grade} | " + " | ".join(cells) + f" | {_ach_notes(row)} |"
+                f"| {row.claim} | {row.grade} | " + " | ".join(cells) + f" | {ach_notes(row)} |"
             )
     if report.relations:
         lines += ["", "## Related sources", ""]
@@ -283,7 +275,7 @@ def _ach_html(ach: Matrix) -> list[str]:
                 )
         out.append(
             f'<tr><th scope="row">{row.claim}</th><td>{e(row.grade)}</td>{"".join(cells)}'
-            f"<td>{e(_ach_notes(row))}</td></tr>"
+            f"<td>{e(ach_notes(row))}</td></tr>"
         )
     scores = "".join(f"<td>{h.score}</td>" for h in ach.hypotheses)
     out.append(f'<tr><th scope="row" colspan="2">Weighted inconsistency</th>{scores}<td></td></tr>')

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from .ach import EvidenceRow
 from .assessment import ClaimView
 
 BEFORE_CHANGE = "before its evidence changed"
@@ -106,3 +107,12 @@ def file_trouble(err: OSError) -> str:
     directory: /media/usb/share.cairn'."""
     where = f": {err.filename}" if err.filename else ""
     return f"{err.strerror or err}{where}"
+
+
+def ach_notes(row: EvidenceRow) -> str:
+    """What to know of a claim's row in the ACH matrix, for example 'not diagnostic; weighs
+    nothing: no independent support'; empty when nothing."""
+    notes = [] if row.diagnostic else ["not diagnostic"]
+    notes += ["sensitive: the ranking changes without it"] if row.sensitive else []
+    notes += [] if row.groups else ["weighs nothing: no independent support"]
+    return "; ".join(notes)

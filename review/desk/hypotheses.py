@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from ..ach import MARKS, SYMBOLS
+from ..wording import ach_notes
 from .app import desk, review
 from .forms import required, required_int, text_or_none
 
@@ -17,7 +18,9 @@ def matrix() -> str:
     with review() as r:
         found = r.matrix(desk().threshold)
         claims = r.recent_claims(50)
-    return render_template("ach.html", matrix=found, marks=MARKS, symbols=SYMBOLS, claims=claims)
+    return render_template(
+        "ach.html", matrix=found, marks=MARKS, symbols=SYMBOLS, claims=claims, notes=ach_notes
+    )
 
 
 @blueprint.post("/hypotheses")

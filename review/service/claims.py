@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from keys.private_files import private_output
 
 from ..assessment import ClaimView, assess, groups, members, pseudonyms
-from ..corroboration import BASES, DEFAULT_THRESHOLD, STANCES
+from ..assessment import relations as relations_of
+from ..corroboration import BASES, DEFAULT_THRESHOLD, STANCES, Relation
 from ..grading import CREDIBILITIES
-from ..models import Claim, CredibilityOverride, Link, Relation
+from ..models import Claim, CredibilityOverride, Link
 from ..report import build_report, to_html, to_markdown
 from ..workspace import Workspace, WorkspaceError
 from .choices import one_of
@@ -48,9 +49,9 @@ class Linked:
         return self.stance != "context" and self.basis == "secondhand"
 
 
-def _named(row: Relation, names: dict[str, str]) -> tuple[str, str, str]:
-    first, second = sorted((names[row.source_a], names[row.source_b]))
-    return first, second, row.kind
+def _named(relation: Relation, names: dict[str, str]) -> tuple[str, str, str]:
+    first, second = sorted((names[relation.a], names[relation.b]))
+    return first, second, relation.kind
 
 
 class Claims:
@@ -193,11 +194,10 @@ class Claims:
         group_of = {
             names[source]: members(group, names) for source, group in groups(workspace).items()
         }
-        rows = workspace.session.scalars(select(Relation))
-        relations = tuple(sorted(_named(row, names) for row in rows))
+        relations = tuple(sorted(_named(r, names) for r in relations_of(workspace)))
         today = datetime.date.today().isoformat()
         claims = assess(workspace, threshold)
-        ach = matrix(workspace, threshold)
+        ach = matrix(workspace, threshold, claims)
         team = self.in_team()
         sign_offs = self.sign_offs()
         built = build_report(

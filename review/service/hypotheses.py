@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 
 from ..ach import MARKS, EvidenceRow, HypothesisView, MarkView, Matrix, rank
-from ..assessment import assess
+from ..assessment import ClaimView, assess
 from ..corroboration import DEFAULT_THRESHOLD
 from ..models import AchMark, Hypothesis
 from ..workspace import Workspace, WorkspaceError
@@ -60,13 +62,20 @@ class Hypotheses:
         return matrix(self.workspace, threshold)
 
 
-def matrix(workspace: Workspace, threshold: int) -> Matrix:
-    """The ACH matrix of ``workspace``, for the report as for ``Review.matrix``."""
+def matrix(
+    workspace: Workspace, threshold: int, assessed: Sequence[ClaimView] | None = None
+) -> Matrix:
+    """The ACH matrix of ``workspace``, for the report as for ``Review.matrix``; ``assessed``:
+    every claim, when the caller has assessed them already."""
     session = workspace.session
     texts = {h.id: workspace.unseal(h.text) for h in session.scalars(select(Hypothesis))}
     rows = list(session.scalars(select(AchMark)))
     marks = {(row.hypothesis_id, row.claim_id): row.mark for row in rows}
-    claims = assess(workspace, threshold, with_evidence=False, only={row.claim_id for row in rows})
+    marked = {row.claim_id for row in rows}
+    if assessed is None:
+        claims = assess(workspace, threshold, with_evidence=False, only=marked)
+    else:
+        claims = [claim for claim in assessed if claim.id in marked]
     ranking = rank(texts, marks, {claim.id: claim.supporting for claim in claims})
     return Matrix(
         hypotheses=tuple(
