@@ -16,8 +16,10 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +29,7 @@ from keys import age
 from keys.bundle import open_bundle
 from keys.sealed import ItemHeader, open_item
 from keys.signing import KeyKind, parse_signing_key
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.courier import REVIEWER, Courier, Reviewer, intake, run
 from tests.support.intake import FAST_SETTINGS, VENV_BIN, LiveServer, serve
 from tests.support.ports import free_port, wait_for_port
@@ -251,3 +254,29 @@ def offline(reviewer: tuple[age.X25519Identity, Path, Path], tmp_path: Path) -> 
         "CAIRN_PASSPHRASE_FILE": str(passphrase_file),
     }
     return Reviewer(env, identity)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    """Playwright for the session, driving Debian's Chromium: browser downloads are blocked
+    here, so it launches /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it).
+    Without it every browser test skips, loudly."""
+    if not CHROMIUM.exists():
+        message = (
+            f"CHROMIUM IS NOT INSTALLED at {CHROMIUM}: the browser, screenshot and accessibility "
+            "tests are SKIPPED. Install it with `apt-get install chromium` (.ci/run does)."
+        )
+        warnings.warn(message, stacklevel=1)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright: Any) -> Iterator[Any]:
+    """One headless Chromium for the session; each test opens a context of its own."""
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()

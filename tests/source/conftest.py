@@ -1,10 +1,5 @@
-"""Fixtures for the source-side tests: Debian's Chromium driven by Playwright, and three real
-gunicorn servers (a normal one with a 1 MiB upload limit, a busy one and a closed one) on one
-instance.
-
-Browser downloads are blocked here, so Playwright launches /usr/bin/chromium (`apt-get install
-chromium`; .ci/run installs it). Without it the browser tests skip, loudly.
-"""
+"""Fixtures for the source-side tests: three real gunicorn servers (a normal one with a 1 MiB
+upload limit, a busy one and a closed one) on one instance, for Chromium (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -26,26 +21,6 @@ from tests.support.browser import (
     Servers,
 )
 from tests.support.intake import FAST_SETTINGS, LiveServer, serve
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session; JavaScript is set per context."""
-    if not CHROMIUM.exists():
-        message = (
-            f"CHROMIUM IS NOT INSTALLED at {CHROMIUM}: the browser, screenshot and accessibility "
-            "tests are SKIPPED. Install it with `apt-get install chromium` (.ci/run does)."
-        )
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="session")

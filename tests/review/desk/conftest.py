@@ -1,5 +1,5 @@
 """Fixtures for the desk: a workspace with tips from three sources (tests/support/desk.py), the
-desk over it, signed in as the launch address does it, and Debian's Chromium to drive."""
+desk over it, signed in as the launch address does it (Chromium: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -32,23 +32,3 @@ def pages(bench: Bench) -> Pages:
     found = Pages(bench.client)
     found.get("/")
     return found
-
-
-@pytest.fixture(scope="package")  # ended before tests/source starts a Playwright of its own
-def playwright() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"CHROMIUM IS NOT INSTALLED at {CHROMIUM}: the desk's browser tests are SKIPPED."
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as found:
-        yield found
-
-
-@pytest.fixture(scope="package")
-def chromium(playwright: Any) -> Iterator[Any]:
-    """One browser for the tests that need no profile of their own; each opens a context."""
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
