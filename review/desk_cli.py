@@ -16,6 +16,7 @@ from .desk.app import DEFAULT_IDLE_MINUTES
 from .desk.serve import listen, serve
 from .keys_cli import identity_option, load_identity, passphrase_file_option
 from .output import say
+from .wording import file_trouble
 from .workspace import Workspace, WorkspaceError
 from .workspace_cli import workspace_option
 
@@ -61,10 +62,13 @@ def desk(
     try:
         with open_workspace():
             pass  # unlock once now, so a wrong workspace is said here, not in the browser
-        app = create_desk(open_workspace, idle_minutes=idle_minutes, threshold=threshold)
-        server = listen(app, port)
     except (WorkspaceError, age.DecryptError) as err:
         raise click.ClickException(str(err)) from None
+    except OSError as err:
+        raise click.ClickException(file_trouble(err)) from None
+    app = create_desk(open_workspace, idle_minutes=idle_minutes, threshold=threshold)
+    try:
+        server = listen(app, port)
     except OSError as err:
         raise click.ClickException(
             f"cannot serve on 127.0.0.1:{port} ({err.strerror or err})"

@@ -15,7 +15,7 @@ from ..models import TIP_STATUSES
 from ..service.claims import DEFAULT_BASIS
 from ..service.triage import TipRow
 from .app import review
-from .forms import optional_int, required, text_or_none
+from .forms import optional_int, required, required_int, text_or_none
 
 blueprint = Blueprint("inbox", __name__)
 PAGE_SIZE = 50
@@ -122,7 +122,7 @@ def note(ref: str) -> Response:
 
 @blueprint.post("/tips/<ref>/link")
 def link(ref: str) -> Response:
-    claim = optional_int(required("claim"), "claim") or 0
+    claim = required_int("claim")
     with review() as r:
         linked = r.link(
             ref,
@@ -136,7 +136,7 @@ def link(ref: str) -> Response:
 
 @blueprint.post("/tips/<ref>/unlink")
 def unlink(ref: str) -> Response:
-    claim = optional_int(required("claim"), "claim") or 0
+    claim = required_int("claim")
     with review() as r:
         found = r.unlink(ref, claim)
     return _back(found)

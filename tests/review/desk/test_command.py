@@ -71,6 +71,17 @@ def test_a_desk_that_cannot_open_its_workspace_says_so_in_one_line(
     assert "is not empty and is not a workspace" in one_line_error(result, ("desk",))
 
 
+def test_a_workspace_that_cannot_be_made_is_not_blamed_on_the_port(
+    bench: Bench, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("x")
+    result = bench.review.run(
+        "desk", "--no-browser", "--workspace", str(tmp_path / "a-file" / "ws")
+    )
+    error = one_line_error(result, ("desk",))
+    assert "a-file" in error and "cannot serve" not in error
+
+
 def test_i9_an_idle_desk_locks_and_exits_by_itself(bench: Bench) -> None:
     result = subprocess.run(
         [str(REVIEW), "desk", "--no-browser", "--idle-minutes", "0.01"],
