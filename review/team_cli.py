@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .output import cell, console, done, json_option, listing_group, print_json, say
 from .service import Review
-from .wording import waiting
+from .wording import counted, waiting
 from .workspace_cli import with_review
 
 
@@ -84,7 +84,8 @@ def share(review: Review, out: Path, everything: bool, as_json: bool) -> None:
     """Write your changes since your last share to a file sealed to the team and signed by
     this workspace; carry it to your teammates, who `review merge` it."""
     shared = review.share(out, everything=everything)
-    message = f"Wrote {shared.changes} change(s) to {shared.path}, for {', '.join(shared.members)}."
+    changes = counted(shared.changes, "change", "changes")
+    message = f"Wrote {changes} to {shared.path}, for {', '.join(shared.members)}."
     done(as_json, {**asdict(shared), "path": str(shared.path)}, message)
 
 
@@ -96,9 +97,14 @@ def merge(review: Review, file: Path, as_json: bool) -> None:
     """Merge a teammate's exchange file. One from a key you have not pinned, or altered on
     the way, is refused whole; merging a file twice adds nothing."""
     merged = review.merge(file)
-    lines = [f"Merged {merged.new} new change(s) of {merged.changes} from {merged.sender}."]
+    lines = [
+        f"Merged {counted(merged.new, 'new change', 'new changes')} of {merged.changes} "
+        f"from {merged.sender}."
+    ]
     if merged.conflicts:
-        lines.append(f"{merged.conflicts} conflict(s) to settle: `review conflicts`.")
+        lines.append(
+            f"{counted(merged.conflicts, 'conflict', 'conflicts')} to settle: `review conflicts`."
+        )
     if merged.waiting:
         lines.append(f"{waiting(merged.waiting)}; each counts once its tip is imported.")
     done(as_json, asdict(merged), " ".join(lines))

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..corroboration import DEFAULT_THRESHOLD
 from ..printable import printable
 from ..service import Review
-from ..wording import file_trouble
+from ..wording import counted, file_trouble
 from ..workspace import WorkspaceError
 from .gate import Gate
 from .imports import Imports
@@ -73,6 +73,7 @@ def create_desk(
     )
     app.jinja_env.finalize = shown
     app.jinja_env.globals["csrf_field"] = csrf_field
+    app.jinja_env.globals["counted"] = counted
     app.context_processor(_menu)
     gate = Gate()
     gate.install(app)
