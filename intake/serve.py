@@ -176,10 +176,6 @@ class IntakeServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.instance, threads=self.options["threads"])
 
 
-def _worker_started(_server: Any, _worker: Any) -> None:
-    forbid_core_dumps()
-
-
 def _announce(server: Any) -> None:
     for listener in server.LISTENERS:
         print(f"Cairn intake is listening on {listener}", file=sys.stderr, flush=True)
@@ -225,7 +221,6 @@ def serve(
         # which starts with a new PROXY line.
         "keepalive": 0 if proxy_protocol else 5,
         "when_ready": _announce,
-        "post_fork": _worker_started,
         "proxy_protocol": "v1" if proxy_protocol else "off",
         # gunicorn trusts forwarding headers (SCRIPT_NAME, the forwarded scheme, ...) from
         # 127.0.0.1 by default, and behind an onion service every source connects from there:

@@ -19,7 +19,7 @@ _PR_SET_DUMPABLE = 4
 
 def forbid_core_dumps() -> None:
     """For this process and every process it forks afterwards (gunicorn's workers inherit both
-    settings, and each clears them again as it starts)."""
+    settings)."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
