@@ -102,7 +102,7 @@ def create_app(instance: Instance, threads: int | None = None) -> Flask:
         # A token lives as long as its session, which the server ends (sessions.py).
         WTF_CSRF_TIME_LIMIT=None,
         TEMPLATES_AUTO_RELOAD=False,
-        SESSION_COOKIE_SECURE=config.cookie_secure,  # the language's cookie (intake/i18n.py)
+        SESSION_COOKIE_SECURE=config.cookie_secure,  # the session's and the language's cookies
     )
     app.logger.setLevel(logging.WARNING)
     sessions = sessionmaker(make_engine(instance.database_url), expire_on_commit=False)
@@ -114,9 +114,7 @@ def create_app(instance: Instance, threads: int | None = None) -> Flask:
         recipients=instance.recipients,
         kdf=KdfGate(config.kdf_concurrency, params=instance.kdf_params),
     )
-    app.session_interface = DatabaseSessionInterface(
-        store, int(config.session_hours * 3600), secure=config.cookie_secure
-    )
+    app.session_interface = DatabaseSessionInterface(store, int(config.session_hours * 3600))
     init_limiter(app, config, source_pages, courier_api, threads)  # first: before CSRF checks
     csrf = CSRFProtect(app)
     csrf.exempt(submit)  # it checks its token itself, as the body streams in

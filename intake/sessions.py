@@ -42,10 +42,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 
 
 class DatabaseSessionInterface(SessionInterface):
-    def __init__(self, store: Store, lifetime_seconds: int, secure: bool) -> None:
+    def __init__(self, store: Store, lifetime_seconds: int) -> None:
         self.store = store
         self.lifetime = lifetime_seconds
-        self.secure = secure
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         token = request.cookies.get(COOKIE_NAME)
@@ -98,7 +97,7 @@ class DatabaseSessionInterface(SessionInterface):
             path="/",
             httponly=True,
             samesite="Strict",
-            secure=self.secure,
+            secure=self.get_cookie_secure(app),
         )
 
     def regenerate(self, session: ServerSession) -> None:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import sqlalchemy
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -182,3 +183,17 @@ def test_a_session_opens_in_another_process_on_the_same_database(
     forged = create_app(instance).test_client()
     forged.set_cookie(COOKIE_NAME, token[:-1] + ("B" if token.endswith("A") else "A"))
     assert forged.get("/submit").status_code == 403
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_cookie_secure_marks_both_cookies_secure(
+    make_instance: Callable[..., Instance], secure: bool
+) -> None:
+    """Behind HTTPS (`cookie_secure`) the session's cookie and the language's are both Secure;
+    over the onion's plain HTTP neither is, or the browser would never send them back."""
+    instance = make_instance(cookie_secure=secure)
+    response = create_app(instance).test_client().get("/?lang=fr")
+    cookies = response.headers.getlist("Set-Cookie")
+    names = {cookie.split("=", 1)[0] for cookie in cookies}
+    assert {COOKIE_NAME, LANGUAGE_COOKIE} <= names, cookies
+    assert all(("; Secure" in cookie) is secure for cookie in cookies), cookies
