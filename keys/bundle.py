@@ -31,6 +31,7 @@ from .signing import (
     SignatureError,
     SigningKey,
     VerifyKey,
+    canonical_json,
     parse_verify_key,
 )
 
@@ -93,7 +94,7 @@ def _manifest_bytes(kind: str, signer: VerifyKey, items: Sequence[BundleItem]) -
         "signer": str(signer),
         "items": [_manifest_entry(item) for item in items],
     }
-    return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+    return canonical_json(manifest)
 
 
 def _tar_info(name: str, size: int) -> tarfile.TarInfo:
@@ -127,13 +128,18 @@ def write_bundle(
         for item in items:
             src = _HashingReader(open_item(item))
             tar.addfile(_tar_info(item.member_name, item.size), src)
-            fields = {k: v for k, v in asdict(item).items() if k != "sha256"}
-            listed.append(BundleItem(**fields, sha256=src.digest.hexdigest()))
+            listed.append(_listed(item, src.digest.hexdigest()))
         manifest = _manifest_bytes(kind, signing_key.verify_key, listed)
         signature = signing_key.sign(f"bundle/{kind}", manifest)
         tar.addfile(_tar_info("manifest.json", len(manifest)), _BytesReader(manifest))
         tar.addfile(_tar_info("manifest.sig", len(signature)), _BytesReader(signature))
     return listed
+
+
+def _listed(item: ItemInfo, sha256: str) -> BundleItem:
+    """``item`` as the manifest lists it, with the hash of its bytes as they were written."""
+    fields = {k: v for k, v in asdict(item).items() if k != "sha256"}
+    return BundleItem(**fields, sha256=sha256)
 
 
 def items_within(
@@ -148,9 +154,8 @@ def items_within(
     data = 0
     chosen: list[ItemInfo] = []
     for item in items:
-        fields = {k: v for k, v in asdict(item).items() if k != "sha256"}
-        listed = _manifest_entry(BundleItem(**fields, sha256="0" * 64))  # every hash is this long
-        entry = len(json.dumps(listed, sort_keys=True, separators=(",", ":"))) + bool(chosen)
+        listed = _manifest_entry(_listed(item, "0" * 64))  # every hash is this long
+        entry = len(canonical_json(listed)) + bool(chosen)
         member = tarfile.BLOCKSIZE + _blocks(item.size)
         if chosen and _records(fixed + data + member + _blocks(manifest + entry)) > max_bytes:
             break
