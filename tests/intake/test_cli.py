@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from werkzeug.test import TestResponse
 
 from intake import create_app
 from intake.db import MIGRATIONS
@@ -24,7 +23,8 @@ from intake.instance import Instance, init_instance, load_instance
 from keys import age
 from keys.bundle import open_bundle
 from keys.signing import KeyKind, SigningKey, parse_verify_key
-from tests.support.intake import CSRF, VENV_BIN
+from tests.support.forms import csrf_of
+from tests.support.intake import VENV_BIN
 from tests.support.invariants import age_header, identities_in
 
 
@@ -75,17 +75,12 @@ def test_i2_the_server_holds_no_key_that_decrypts_tips(
 
     client = create_app(instance).test_client()
 
-    def csrf(response: TestResponse) -> str:
-        match = CSRF.search(response.get_data(as_text=True))
-        assert match, response.get_data(as_text=True)
-        return match.group(1)
-
-    shown = client.post("/start", data={"csrf_token": csrf(client.get("/"))})
-    assert client.post("/written", data={"csrf_token": csrf(shown)}).status_code == 303
+    shown = client.post("/start", data={"csrf_token": csrf_of(client.get("/"))})
+    assert client.post("/written", data={"csrf_token": csrf_of(shown)}).status_code == 303
     sent = client.post(
         "/submit",
         data={
-            "csrf_token": csrf(client.get("/submit")),
+            "csrf_token": csrf_of(client.get("/submit")),
             "website": "",
             "message": "a tip for the reviewers only",
             "files": (io.BytesIO(b"attached bytes"), "memo.txt", "text/plain"),

@@ -236,12 +236,7 @@ def test_a_wrong_passphrase_in_a_real_process(review: Review, bundle: Path) -> N
     """The installed `review` script, not the test runner, turns the failure into one line."""
     review.reviewer.passphrase_file.write_text("not the passphrase\n")
     script = Path(sys.executable).parent / "review"
-    env = {
-        **os.environ,
-        "CAIRN_WORKSPACE": str(review.workspace),
-        "CAIRN_IDENTITY": str(review.reviewer.identity_file),
-        "CAIRN_PASSPHRASE_FILE": str(review.reviewer.passphrase_file),
-    }
+    env = {**os.environ, **review.env}
     done = subprocess.run([script, "import", str(bundle)], capture_output=True, text=True, env=env)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith("Error: wrong passphrase for the identity file")

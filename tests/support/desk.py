@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from review.desk.app import Desk
 from review.desk.serve import listen, serve
 from review.workspace import Workspace
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.support.intake import CSRF
 from tests.support.review import Review, Reviewer, TipSpec
 
 HOST = "127.0.0.1:5999"  # what the test client sends; the desk answers only to it
@@ -104,7 +104,7 @@ def launched(app: Flask) -> FlaskClient:
 
 
 def csrf_token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    found = CSRF.search(html)
     assert found, "no CSRF field on the page"
     return found.group(1)
 

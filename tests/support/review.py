@@ -103,13 +103,17 @@ class Review:
         self.workspace = workspace
         self.reviewer = reviewer
 
-    def run(self, *args: str, input: str | None = None) -> Result:
-        env = {
+    @property
+    def env(self) -> dict[str, str]:
+        """What points `review` at this workspace and unlocks it with the reviewer's files."""
+        return {
             "CAIRN_WORKSPACE": str(self.workspace),
             "CAIRN_IDENTITY": str(self.reviewer.identity_file),
             "CAIRN_PASSPHRASE_FILE": str(self.reviewer.passphrase_file),
-            "COLUMNS": "200",  # rich wraps tables to the terminal's width
         }
+
+    def run(self, *args: str, input: str | None = None) -> Result:
+        env = {**self.env, "COLUMNS": "200"}  # rich wraps tables to the terminal's width
         return CliRunner().invoke(main, list(args), env=env, input=input)
 
     def __call__(self, *args: str, input: str | None = None) -> Result:

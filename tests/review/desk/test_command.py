@@ -18,11 +18,7 @@ REVIEW = Path(sys.executable).parent / "review"
 
 
 def _env(bench: Bench) -> dict[str, str]:
-    return os.environ | {
-        "CAIRN_WORKSPACE": str(bench.review.workspace),
-        "CAIRN_IDENTITY": str(bench.reviewer.identity_file),
-        "CAIRN_PASSPHRASE_FILE": str(bench.reviewer.passphrase_file),
-    }
+    return os.environ | bench.review.env
 
 
 def test_i9_the_desk_serves_its_address_once_and_closes_on_ctrl_c(bench: Bench) -> None:
