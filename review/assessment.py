@@ -26,12 +26,10 @@ from .corroboration import (
     claim_statuses,
     independence_groups,
 )
-from .grading import Grade, grade, to_do
+from .grading import Grade, Members, grade, to_do
 from .models import SET_ASIDE, Claim, CredibilityOverride, Link, Source, SourceGrade, Tip
 from .models import Relation as RelationRow
 from .workspace import Workspace
-
-Members = tuple[str, ...]  # a group, as its members' pseudonyms in order
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from .corroboration import BASES, DEFAULT_THRESHOLD
 from .flag_choice import choice_flag, chosen
-from .grading import CREDIBILITY_WORDS
+from .grading import CREDIBILITY_WORDS, Members, group_label
 from .output import cell, console, done, json_option, print_json, say
 from .service import Review
 from .service.claims import DEFAULT_BASIS, Linked, Replaced
@@ -190,8 +190,8 @@ def unlink(review: Review, tip_ref: str, claim_id: int, as_json: bool) -> None:
     done(as_json, {"tip": tip, "claim": claim_id}, message)
 
 
-def _groups_text(found: tuple[tuple[str, ...], ...]) -> str:
-    return "; ".join(" + ".join(group) for group in found)
+def _groups_text(found: tuple[Members, ...]) -> str:
+    return "; ".join(group_label(group) for group in found)
 
 
 @click.command("claims")

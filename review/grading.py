@@ -39,7 +39,7 @@ _BY_STATUS = {
 }
 REVISIT_AFTER = 3  # firsthand claims that ended one way before a track record suggests a change
 
-Members = tuple[str, ...]
+Members = tuple[str, ...]  # a group, as its members' pseudonyms in order
 
 
 def credibility(status: str, weak_support_groups: int) -> int:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from .ach import SYMBOLS as ACH_SYMBOLS
 from .ach import Matrix
-from .assessment import ClaimView, EvidenceView, Members
-from .grading import CREDIBILITY_WORDS, RELIABILITY_WORDS
+from .assessment import ClaimView, EvidenceView
+from .grading import CREDIBILITY_WORDS, RELIABILITY_WORDS, Members
 from .printable import one_line, printable
 from .wording import SignedOff, ach_notes, signed_off, signers, support
 

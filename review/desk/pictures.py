@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..assessment import ClaimView, Members
+from ..assessment import ClaimView
+from ..grading import Members
 from ..service.sources import SourceView
 
 CELL = 28

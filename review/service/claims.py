@@ -12,7 +12,7 @@ from keys.private_files import private_output
 
 from ..assessment import ClaimView, assess, groups, members, pseudonyms
 from ..assessment import relations as relations_of
-from ..corroboration import BASES, DEFAULT_THRESHOLD, STANCES, Relation
+from ..corroboration import BASES, COUNTING_BASES, DEFAULT_THRESHOLD, STANCES, Relation
 from ..grading import CREDIBILITIES
 from ..models import Claim, CredibilityOverride, Link
 from ..report import build_report, to_html, to_markdown
@@ -46,7 +46,7 @@ class Linked:
     @property
     def weak(self) -> bool:
         """Shown but never counted: a secondhand link that takes a side."""
-        return self.stance != "context" and self.basis == "secondhand"
+        return self.stance != "context" and self.basis not in COUNTING_BASES
 
 
 def _named(relation: Relation, names: dict[str, str]) -> tuple[str, str, str]:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..assessment import Members, evidence, groups, members, pseudonyms, source_grades, statuses
+from ..assessment import evidence, groups, members, pseudonyms, source_grades, statuses
 from ..corroboration import DEFAULT_THRESHOLD, RELATION_KINDS
-from ..grading import RELIABILITIES, UNGRADED, TrackRecord, track_records
+from ..grading import RELIABILITIES, UNGRADED, Members, TrackRecord, track_records
 from ..models import Relation, Setting, Source, SourceGrade, Tip
 from ..suggest import Clue, Suggestion, TipSignals, suggest
 from ..workspace import Workspace, WorkspaceError
