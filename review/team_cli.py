@@ -19,6 +19,7 @@ from .workspace_cli import with_review
 @json_option
 @with_review
 def _members(review: Review, as_json: bool) -> None:
+    """List you (your key, for teammates) and the teammates you pinned."""
     members = review.team()
     if as_json:
         print_json([asdict(member) for member in members])
@@ -40,6 +41,8 @@ team_group = listing_group(
     "List your team: you (give your key to teammates) and the teammates you pinned; "
     "`team add` pins one, `team remove` stops sharing with one.",
 )
+
+team_group.add_command(_members, "list")  # `review team list`, as `review team` alone
 
 
 @team_group.command("add")

@@ -77,6 +77,7 @@ def test_the_team_is_pinned_by_key_and_listed_by_name(newsroom: Newsroom) -> Non
     taken = newsroom["Ana"].fails("team", "add", newsroom.keys["Eve"], "--name", "Ben")
     assert "already names another key" in taken
     assert len(newsroom["Ana"].json("team")) == len(NAMES)
+    assert newsroom["Ana"].json("team", "list") == newsroom["Ana"].json("team")
 
 
 def test_a_shared_claim_reaches_the_team_and_merging_twice_adds_nothing(
