@@ -21,6 +21,7 @@ from keys import age
 from keys.signing import SigningKey
 from review.desk.app import Desk
 from review.desk.serve import listen, serve
+from review.service import Review as Service
 from review.workspace import Workspace
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.support.intake import CSRF
@@ -251,3 +252,30 @@ def audit(playwright: Any, cookies: list[dict[str, Any]], visited: dict[str, str
         assert not found, found
     finally:
         browser.close()
+
+
+@dataclass(frozen=True)
+class HeldImport:
+    """An import paused after its first item: ``reached`` once it is there, ``release`` to go on."""
+
+    reached: threading.Event
+    release: threading.Event
+
+
+def hold_imports(monkeypatch: Any) -> HeldImport:
+    """Make every import the desk starts stop after its first item until released, so a test
+    sees the progress page while the import is under way."""
+    held = HeldImport(threading.Event(), threading.Event())
+    import_bundle = Service.import_bundle
+
+    def holding(self: Service, bundle: Path, progress: Any = None, ack_out: Any = None) -> Any:
+        def checked(done: int, total: int) -> None:
+            progress(done, total)
+            if done == 1:
+                held.reached.set()
+                assert held.release.wait(20)
+
+        return import_bundle(self, bundle, checked, ack_out)
+
+    monkeypatch.setattr(Service, "import_bundle", holding)
+    return held

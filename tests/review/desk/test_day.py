@@ -10,7 +10,6 @@ typing), a visible focus ring at every stop.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from typing import Any
 import pytest
 
 from review.desk import create_desk
-from review.service import Review as Service
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.desk import (
     CANARY,
@@ -29,6 +27,7 @@ from tests.support.desk import (
     Day,
     Served,
     audit,
+    hold_imports,
     open_workspace,
     served,
 )
@@ -419,19 +418,8 @@ def test_the_import_page_reloads_itself_with_javascript_off(
 ) -> None:
     """The progress page's meta refresh is HTML, not script: under the desk's CSP, in Chromium
     with JavaScript off, it reloads until the import is done, with nobody pressing anything."""
-    reached, release = threading.Event(), threading.Event()
-    import_bundle = Service.import_bundle
-
-    def held(self: Service, bundle: Path, progress: Any = None, ack_out: Any = None) -> Any:
-        def checked(done: int, total: int) -> None:
-            progress(done, total)
-            if done == 1:
-                reached.set()
-                assert release.wait(20)
-
-        return import_bundle(self, bundle, checked, ack_out)
-
-    monkeypatch.setattr(Service, "import_bundle", held)
+    held = hold_imports(monkeypatch)
+    reached, release = held.reached, held.release
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
         context = browser.new_context(java_script_enabled=False, viewport=WIDTHS["1280"])

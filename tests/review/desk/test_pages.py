@@ -5,18 +5,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from keys.courier_api import sign_delivery
 from keys.signing import KeyKind, SigningKey
 from review.desk.inbox import sentences
-from review.service import Review
 from review.wording import status_words
-from tests.support.desk import CANARY, HOSTILE, LATER_TIPS, REFRESH, TIPS, Bench, Pages
+from tests.support.desk import (
+    CANARY,
+    HOSTILE,
+    LATER_TIPS,
+    REFRESH,
+    TIPS,
+    Bench,
+    Pages,
+    hold_imports,
+)
 from tests.support.review import REVIEW_DIR, database_use, make_bundle
 
 
@@ -246,19 +252,8 @@ def test_import_trust_and_report(bench: Bench, pages: Pages, tmp_path: Path) -> 
 def test_the_import_page_counts_the_items_checked_until_the_import_is_done(
     bench: Bench, pages: Pages, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reached, release = threading.Event(), threading.Event()
-    import_bundle = Review.import_bundle
-
-    def held(self: Review, bundle: Path, progress: Any = None, ack_out: Any = None) -> Any:
-        def checked(done: int, total: int) -> None:
-            progress(done, total)
-            if done == 1:
-                reached.set()
-                assert release.wait(20)
-
-        return import_bundle(self, bundle, checked, ack_out)
-
-    monkeypatch.setattr(Review, "import_bundle", held)
+    held = hold_imports(monkeypatch)
+    reached, release = held.reached, held.release
     started = pages.post("/import", {"bundle": str(bench.later_bundle)})
     assert started.headers["Location"] == "/import/progress"
     assert reached.wait(20)
